@@ -1,0 +1,1 @@
+"""Locust user classes that drive the reference targets over HTTP."""

@@ -1,0 +1,65 @@
+"""Rich renderings of results for the terminal; the CLI prints what these return."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from perfgate.results.schema import EndpointResult, RunRecord
+
+VERDICT_STYLES = {"pass": "bold green", "fail": "bold red", "invalid": "bold yellow"}
+
+
+def summary_table(record: RunRecord) -> Table:
+    """Build the per-endpoint summary of a run's measurement window."""
+    window_s = record.window.end_s - record.window.start_s
+    table = Table(
+        title=f"run {record.run_id}: {record.profile.name}, window {window_s:.0f} s",
+        title_justify="left",
+    )
+    table.add_column("endpoint")
+    for column in ("requests", "failures", "rps", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"):
+        table.add_column(column, justify="right")
+    for endpoint in record.endpoints:
+        table.add_row(*_cells(endpoint))
+    table.add_section()
+    table.add_row(*_cells(record.total), style="bold")
+    return table
+
+
+def _cells(result: EndpointResult) -> list[str]:
+    latency = result.latency_ms
+    return [
+        result.name,
+        f"{result.requests:,}",
+        f"{result.failures:,}",
+        f"{result.rps:,.1f}",
+        f"{latency.p50:.2f}",
+        f"{latency.p90:.2f}",
+        f"{latency.p99:.2f}",
+        f"{latency.p999:.2f}",
+        f"{latency.max:.2f}",
+    ]
+
+
+def thresholds_table(record: RunRecord) -> Table | None:
+    """Build the table of judged thresholds, or None when the run had none."""
+    if not record.thresholds:
+        return None
+    table = Table(title="thresholds", title_justify="left")
+    table.add_column("threshold")
+    table.add_column("value", justify="right")
+    table.add_column("result")
+    for threshold in record.thresholds:
+        value = "no data" if threshold.value is None else f"{threshold.value:g}"
+        result = "[green]passed[/]" if threshold.passed else "[red]failed[/]"
+        table.add_row(threshold.expr, value, result)
+    return table
+
+
+def verdict_line(record: RunRecord) -> str:
+    """Return the one-line verdict with its reasons, as rich markup."""
+    style = VERDICT_STYLES.get(record.verdict, "bold")
+    line = f"verdict: [{style}]{record.verdict}[/]"
+    if record.invalid_reasons:
+        line += "\n" + "\n".join(f"  - {reason}" for reason in record.invalid_reasons)
+    return line

@@ -1,0 +1,1 @@
+"""Latency histograms: HdrHistogram helpers, summaries and the interval log format."""

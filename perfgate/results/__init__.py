@@ -1,0 +1,1 @@
+"""Run results: the run.json record, the time series, and their atomic storage."""

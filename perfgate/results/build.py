@@ -1,0 +1,240 @@
+"""Turn the swarm's final snapshot into run.json, the time series and the interval log.
+
+Every output of a run comes from the one `CollectorSnapshot` taken after all final
+worker reports arrived (or the wait for them ran out), so the terminal summary,
+run.json, timeseries.csv and histograms.hlog always agree.
+
+The measurement window is cut at whole seconds: a sample belongs to the second in
+which its request completed, and only seconds wholly inside the window count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from hdrh.histogram import HdrHistogram
+
+from perfgate.histograms.histogram import new_histogram, summarize
+from perfgate.histograms.hlog import IntervalHistogram
+from perfgate.profiles.model import Profile
+from perfgate.results.schema import (
+    RUN_SCHEMA,
+    EndpointResult,
+    GeneratorInfo,
+    LatencyMs,
+    ProfileInfo,
+    RunRecord,
+    StageInfo,
+    TargetInfo,
+    ThresholdInfo,
+    WindowInfo,
+)
+from perfgate.swarm.collector import SecondSample
+from perfgate.swarm.master import SwarmResult, Timeline
+from perfgate.thresholds import judge, parse_threshold
+
+TOTAL = "total"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInputs:
+    """What the run knew besides the snapshot."""
+
+    run_id: str
+    profile: Profile
+    target: TargetInfo
+    environment: dict[str, object]
+    extra_thresholds: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
+class _Accumulator:
+    requests: int = 0
+    failures: int = 0
+    histogram: HdrHistogram = dataclasses.field(default_factory=new_histogram)
+    errors: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def add(self, sample: SecondSample) -> None:
+        self.requests += sample.requests
+        self.failures += sample.failures
+        self.histogram.add(sample.histogram)
+        for message, count in sample.errors.items():
+            self.errors[message] = self.errors.get(message, 0) + count
+
+    def result(self, name: str, duration_s: float) -> EndpointResult:
+        summary = summarize(self.histogram)
+        return EndpointResult(
+            name=name,
+            requests=self.requests,
+            failures=self.failures,
+            rps=round(self.requests / duration_s, 3) if duration_s > 0 else 0.0,
+            fail_ratio=round(self.failures / self.requests, 6) if self.requests else 0.0,
+            latency_ms=LatencyMs(**summary.as_dict()),
+            errors=dict(sorted(self.errors.items(), key=lambda item: -item[1])),
+        )
+
+
+def window_seconds(timeline: Timeline) -> tuple[int, int]:
+    """Return the window as [first, end) whole epoch seconds; empty when never steady."""
+    if timeline.window_start_s is None:
+        return 0, 0
+    first = math.ceil(timeline.window_start_s)
+    end = math.floor(timeline.window_end_s)
+    return first, max(first, end)
+
+
+def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> RunRecord:
+    """Build run.json's record: window summaries, generator health, thresholds, verdict."""
+    first, end = window_seconds(timeline)
+    duration_s = float(end - first)
+    per_endpoint: dict[str, _Accumulator] = defaultdict(_Accumulator)
+    total = _Accumulator()
+    for sample in result.snapshot.samples:
+        if first <= sample.second < end:
+            per_endpoint[sample.endpoint].add(sample)
+            total.add(sample)
+
+    endpoints = [per_endpoint[name].result(name, duration_s) for name in sorted(per_endpoint)]
+    total_result = total.result(TOTAL, duration_s)
+    generator = _generator_info(inputs.profile, timeline, result)
+    reasons = _invalid_reasons(inputs.profile, timeline, result, generator, total_result)
+    thresholds = _judge_thresholds(inputs, total_result, endpoints, valid=not reasons)
+
+    if reasons:
+        verdict = "invalid"
+    elif all(threshold.passed for threshold in thresholds):
+        verdict = "pass"
+    else:
+        verdict = "fail"
+
+    return RunRecord(
+        schema=RUN_SCHEMA,
+        run_id=inputs.run_id,
+        started_at=_iso(timeline.started_at_s),
+        ended_at=_iso(timeline.ended_at_s),
+        verdict=verdict,
+        invalid_reasons=reasons,
+        profile=_profile_info(inputs.profile, timeline),
+        target=inputs.target,
+        environment=inputs.environment,
+        generator=generator,
+        window=WindowInfo(
+            start_s=round(first - timeline.started_at_s, 3) if duration_s else 0.0,
+            end_s=round(end - timeline.started_at_s, 3) if duration_s else 0.0,
+            steady=timeline.steady,
+        ),
+        total=total_result,
+        endpoints=endpoints,
+        thresholds=thresholds,
+    )
+
+
+def _generator_info(profile: Profile, timeline: Timeline, result: SwarmResult) -> GeneratorInfo:
+    first, end = window_seconds(timeline)
+    window_cpu = [tick.cpu_max_percent for tick in timeline.ticks if first <= tick.at_s < end]
+    cpu_max = round(max(window_cpu, default=0.0), 1)
+    workers = result.snapshot.workers
+    return GeneratorInfo(
+        workers=len(result.joined_workers),
+        workers_lost=len(result.lost_workers),
+        cpu_max_percent=cpu_max,
+        saturated=cpu_max >= profile.max_generator_cpu_percent,
+        dropped_arrivals=0,
+        requests_recorded=sum(account.recorded_total for account in workers),
+        requests_received=sum(account.received_total for account in workers),
+        locust_requests=result.locust_requests,
+        rejected_reports=result.snapshot.rejected_reports,
+    )
+
+
+def _invalid_reasons(
+    profile: Profile,
+    timeline: Timeline,
+    result: SwarmResult,
+    generator: GeneratorInfo,
+    total: EndpointResult,
+) -> list[str]:
+    reasons = []
+    if not timeline.steady:
+        measured_users = max(stage.users for stage in profile.stages if stage.measure)
+        reasons.append(
+            f"steady state never reached: the swarm did not hold {measured_users} users for "
+            "a whole second of the measured stages after the warm-up"
+        )
+    if result.lost_workers:
+        reasons.append(
+            f"{len(result.lost_workers)} worker(s) lost: no final report from {', '.join(result.lost_workers)}"
+        )
+    if generator.saturated:
+        reasons.append(
+            f"load generator saturated: a worker reached {generator.cpu_max_percent}% CPU "
+            f"(limit {profile.max_generator_cpu_percent}%); add workers or lower the load"
+        )
+    missing = generator.requests_recorded - generator.requests_received
+    if missing and not result.lost_workers:
+        reasons.append(f"{missing} recorded requests never reached the master")
+    if generator.rejected_reports:
+        reasons.append(f"{generator.rejected_reports} worker reports could not be read")
+    if timeline.steady and total.requests == 0:
+        reasons.append("no request completed inside the measurement window")
+    return reasons
+
+
+def _judge_thresholds(
+    inputs: RunInputs, total: EndpointResult, endpoints: list[EndpointResult], *, valid: bool
+) -> list[ThresholdInfo]:
+    expressions = [*inputs.profile.thresholds, *inputs.extra_thresholds]
+    parsed = [parse_threshold(expression) for expression in expressions]
+    judged = judge(parsed, _flat(total), {endpoint.name: _flat(endpoint) for endpoint in endpoints})
+    # An invalid run proves nothing, so none of its thresholds counts as passed.
+    return [ThresholdInfo(item.expr, item.value, item.passed and valid) for item in judged]
+
+
+def _flat(result: EndpointResult) -> dict[str, float]:
+    flat: dict[str, float] = {
+        "requests": result.requests,
+        "failures": result.failures,
+        "rps": result.rps,
+        "fail_ratio": result.fail_ratio,
+    }
+    flat.update(msgspec_to_dict(result.latency_ms))
+    return flat
+
+
+def msgspec_to_dict(latency: LatencyMs) -> dict[str, float]:
+    """Return latency statistics as a plain dict keyed by statistic name."""
+    return {field: getattr(latency, field) for field in latency.__struct_fields__}
+
+
+def _profile_info(profile: Profile, timeline: Timeline) -> ProfileInfo:
+    return ProfileInfo(
+        name=profile.name,
+        path=str(profile.path),
+        description=profile.description,
+        warmup_s=profile.warmup_s,
+        stages=[
+            StageInfo(
+                name=span.name,
+                start_s=round(span.start_s - timeline.started_at_s, 3),
+                end_s=round(span.end_s - timeline.started_at_s, 3),
+                users=span.users,
+                measure=span.measure,
+            )
+            for span in timeline.stages
+        ],
+    )
+
+
+def _iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def interval_histograms(result: SwarmResult) -> list[IntervalHistogram]:
+    """Return one interval histogram per endpoint and second, in time order."""
+    return [
+        IntervalHistogram(sample.endpoint, float(sample.second), 1.0, sample.histogram)
+        for sample in result.snapshot.samples
+    ]

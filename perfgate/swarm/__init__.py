@@ -1,0 +1,1 @@
+"""Locust swarm orchestration: the master, local workers, and perfgate's Locust plugin."""

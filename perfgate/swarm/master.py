@@ -1,0 +1,321 @@
+"""The Locust master, run inside the perfgate process, and the profile that drives it.
+
+A `Swarm` owns one Locust `MasterRunner` bound to loopback by default. It waits for
+workers, walks the profile's stages, samples the user count and the workers' CPU
+once a second, and at the end collects every worker's final report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from perfgate.errors import SwarmError
+from perfgate.profiles.model import Profile, Stage
+from perfgate.swarm.collector import CollectorSnapshot, ReportCollector
+
+logger = logging.getLogger(__name__)
+
+TICK_S = 1.0
+POLL_S = 0.1
+
+
+class SwarmState(enum.Enum):
+    """Lifecycle of a `Swarm`."""
+
+    CREATED = "created"
+    STARTED = "started"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    CLOSED = "closed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Tick:
+    """The swarm's state sampled once a second.
+
+    Attributes:
+        at_s: wall-clock time of the sample, seconds since the epoch.
+        stage: name of the stage running then.
+        users: users running on all workers, as the workers last reported.
+        cpu_max_percent: the busiest worker's CPU use (100 is one full core).
+        workers: workers connected and not missing.
+        recent_rps: requests completed in the second before last, as received so far;
+            for progress display only, since reports lag by up to a second.
+        recent_failures: failures in that same second.
+    """
+
+    at_s: float
+    stage: str
+    users: int
+    cpu_max_percent: float
+    workers: int
+    recent_rps: int = 0
+    recent_failures: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class StageSpan:
+    """When one stage ran, in seconds since the epoch."""
+
+    name: str
+    start_s: float
+    end_s: float
+    users: int
+    measure: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeline:
+    """What happened during the run, in seconds since the epoch.
+
+    Attributes:
+        started_at_s: when the first stage started.
+        ended_at_s: when every worker had stopped or the stop wait ran out.
+        stages: each stage's span.
+        window_start_s: when steady state began (target load reached plus the
+            warm-up); None when it was never reached.
+        window_end_s: end of the last measured stage.
+        ticks: the per-second samples.
+    """
+
+    started_at_s: float
+    ended_at_s: float
+    stages: tuple[StageSpan, ...]
+    window_start_s: float | None
+    window_end_s: float
+    ticks: tuple[Tick, ...]
+
+    @property
+    def steady(self) -> bool:
+        """Whether the measurement window holds at least one whole second."""
+        if self.window_start_s is None:
+            return False
+        return math.floor(self.window_end_s) - math.ceil(self.window_start_s) >= 1
+
+
+@dataclasses.dataclass(frozen=True)
+class SwarmResult:
+    """The final snapshot of a run and the workers that never sent their final report."""
+
+    snapshot: CollectorSnapshot
+    joined_workers: tuple[str, ...]
+    lost_workers: tuple[str, ...]
+    locust_requests: int
+
+
+class Swarm:
+    """A Locust master running a profile against one host URL."""
+
+    def __init__(self, locustfile: Path, host_url: str, bind_host: str, bind_port: int) -> None:
+        self._locustfile = locustfile
+        self._host_url = host_url
+        self._bind_host = bind_host
+        self._bind_port = bind_port
+        self._state = SwarmState.CREATED
+        self._collector = ReportCollector()
+        self._joined: set[str] = set()
+        self._environment: Any = None
+        self._runner: Any = None
+
+    @property
+    def state(self) -> SwarmState:
+        """The swarm's lifecycle state."""
+        return self._state
+
+    def _require(self, *states: SwarmState) -> None:
+        if self._state not in states:
+            allowed = ", ".join(state.value for state in states)
+            msg = f"swarm is {self._state.value}; this call needs it to be {allowed}"
+            raise RuntimeError(msg)
+
+    def start(self) -> None:
+        """Load the locustfile and bind the master."""
+        self._require(SwarmState.CREATED)
+        from perfgate.swarm.locust_setup import configure_locust, load_user_classes
+
+        configure_locust()
+        from locust import events
+        from locust.env import Environment
+
+        from perfgate.swarm.plugin import install_master_plugin
+
+        user_classes = load_user_classes(self._locustfile)
+        self._environment = Environment(
+            user_classes=user_classes, events=events, host=self._host_url, stop_timeout=0
+        )
+        install_master_plugin(self._environment, self._collector)
+        try:
+            self._runner = self._environment.create_master_runner(self._bind_host, self._bind_port)
+        except Exception as exc:
+            msg = f"Locust master failed to bind {self._bind_host}:{self._bind_port}: {exc}"
+            raise SwarmError(msg) from exc
+        self._state = SwarmState.STARTED
+        logger.info("Locust master bound to %s:%d", self._bind_host, self._bind_port)
+
+    def wait_for_workers(
+        self, count: int, timeout_s: float, check_processes: Callable[[], None]
+    ) -> None:
+        """Block until `count` workers are connected.
+
+        Args:
+            count: workers to wait for.
+            timeout_s: how long to wait.
+            check_processes: called on every poll; raises when a local worker died.
+
+        Raises:
+            SwarmError: fewer workers than `count` connected within `timeout_s`.
+        """
+        self._require(SwarmState.STARTED)
+        import gevent
+
+        deadline = time.monotonic() + timeout_s
+        while self._runner.worker_count < count:
+            check_processes()
+            if time.monotonic() > deadline:
+                msg = (
+                    f"only {self._runner.worker_count} of {count} workers connected to the master "
+                    f"at {self._bind_host}:{self._bind_port} within {timeout_s:.0f} s; "
+                    "check the worker logs or start fewer workers"
+                )
+                raise SwarmError(msg)
+            gevent.sleep(POLL_S)
+        self._joined = set(self._runner.clients.keys())
+        logger.info("%d workers connected", len(self._joined))
+
+    def run_profile(self, profile: Profile, on_tick: Callable[[Tick], None]) -> Timeline:
+        """Run every stage of `profile`, then stop the users and collect final reports."""
+        self._require(SwarmState.STARTED)
+        self._state = SwarmState.RUNNING
+        ticks: list[Tick] = []
+        spans: list[StageSpan] = []
+        window_start_s: float | None = None
+        self._sleep_to_next_second()
+        started_at_s = time.time()
+
+        for stage in profile.stages:
+            span, reached_at_s = self._run_stage(stage, ticks, on_tick)
+            spans.append(span)
+            if stage.measure and window_start_s is None and reached_at_s is not None:
+                window_start_s = reached_at_s + profile.warmup_s
+
+        measured = [span for span in spans if span.measure]
+        window_end_s = measured[-1].end_s
+        if window_start_s is not None and window_start_s >= window_end_s:
+            window_start_s = None
+        ended_at_s = self._stop_users()
+        return Timeline(
+            started_at_s=started_at_s,
+            ended_at_s=ended_at_s,
+            stages=tuple(spans),
+            window_start_s=window_start_s,
+            window_end_s=window_end_s,
+            ticks=tuple(ticks),
+        )
+
+    @staticmethod
+    def _sleep_to_next_second() -> None:
+        """Start on a whole second, so that the stages line up with the per-second samples."""
+        import gevent
+
+        now_s = time.time()
+        gevent.sleep(math.ceil(now_s) - now_s)
+
+    def _run_stage(
+        self, stage: Stage, ticks: list[Tick], on_tick: Callable[[Tick], None]
+    ) -> tuple[StageSpan, float | None]:
+        """Move to the stage's user count and hold it until the stage's time is up."""
+        import gevent
+
+        start_s = time.time()
+        started = time.monotonic()
+        deadline = started + stage.duration_s
+        logger.info("stage %s: %d users at %.1f/s for %.1f s", stage.name, stage.users, stage.spawn_rate, stage.duration_s)
+        spawner = gevent.spawn(self._runner.start, stage.users, stage.spawn_rate)
+        reached_at_s: float | None = None
+        next_tick = started + TICK_S
+
+        while (now := time.monotonic()) < deadline:
+            if reached_at_s is None and self._target_reached(stage.users):
+                reached_at_s = time.time()
+            if now >= next_tick:
+                tick = self._sample(stage.name)
+                ticks.append(tick)
+                on_tick(tick)
+                next_tick += TICK_S
+            if self._live_workers() == 0:
+                logger.error("every worker is gone; ending the stage %s early", stage.name)
+                break
+            gevent.sleep(min(POLL_S, max(deadline - now, 0.0)))
+
+        if not spawner.ready():
+            spawner.kill(block=True)
+        return StageSpan(stage.name, start_s, time.time(), stage.users, stage.measure), reached_at_s
+
+    def _target_reached(self, users: int) -> bool:
+        return bool(self._runner.spawning_completed) and self._runner.user_count == users
+
+    def _live_workers(self) -> int:
+        return sum(1 for client in self._runner.clients.values() if client.state != "missing")
+
+    def _sample(self, stage_name: str) -> Tick:
+        now_s = time.time()
+        cpu = [float(client.cpu_usage) for client in self._runner.clients.values()]
+        recent = self._collector.live_counts(int(now_s) - 2).values()
+        return Tick(
+            at_s=now_s,
+            stage=stage_name,
+            users=int(self._runner.user_count),
+            cpu_max_percent=max(cpu, default=0.0),
+            workers=self._live_workers(),
+            recent_rps=sum(requests for requests, _ in recent),
+            recent_failures=sum(failures for _, failures in recent),
+        )
+
+    def _stop_users(self) -> float:
+        """Tell every worker to stop; Locust waits until their users have stopped."""
+        self._runner.stop()
+        return time.time()
+
+    def collect(self, timeout_s: float) -> SwarmResult:
+        """Wait for every joined worker's final report, then take the final snapshot.
+
+        Workers that send no final report within `timeout_s` count as lost.
+        """
+        self._require(SwarmState.RUNNING)
+        import gevent
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self._unfinished_workers():
+            gevent.sleep(POLL_S)
+        lost = tuple(sorted(self._unfinished_workers()))
+        if lost:
+            logger.error("no final report from %d workers: %s", len(lost), ", ".join(lost))
+        self._state = SwarmState.STOPPED
+        return SwarmResult(
+            snapshot=self._collector.snapshot(),
+            joined_workers=tuple(sorted(self._joined)),
+            lost_workers=lost,
+            locust_requests=int(self._environment.stats.total.num_requests),
+        )
+
+    def _unfinished_workers(self) -> list[str]:
+        accounts = self._collector.workers
+        return [worker for worker in self._joined if not (worker in accounts and accounts[worker].finished)]
+
+    def close(self) -> None:
+        """Send quit to every worker and shut the master down; safe to call twice."""
+        if self._state in (SwarmState.CREATED, SwarmState.CLOSED):
+            self._state = SwarmState.CLOSED
+            return
+        try:
+            self._runner.quit()
+        except Exception:
+            logger.exception("Locust master failed to quit cleanly")
+        self._state = SwarmState.CLOSED

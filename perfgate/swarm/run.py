@@ -1,0 +1,178 @@
+"""`perfgate run`: start what is needed, run the profile, write the results.
+
+The steps, in order:
+
+1. Load and validate the profile and thresholds (exit 2 on an error).
+2. Start the target on a free loopback port, or check that `--host` answers.
+3. Bind the Locust master in this process and start the local workers.
+4. Run the stages, sampling users and worker CPU once a second.
+5. Stop the users, wait for every worker's final report, take the one snapshot.
+6. Write run.json, timeseries.csv and histograms.hlog from that snapshot.
+
+Every child process is stopped on the way out, on errors and Ctrl-C too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from perfgate.errors import ConfigError
+from perfgate.histograms.hlog import write_interval_log
+from perfgate.profiles import load_profile
+from perfgate.profiles.model import Profile
+from perfgate.results.build import RunInputs, build_record, interval_histograms
+from perfgate.results.environment import describe_environment
+from perfgate.results.schema import RunRecord, TargetInfo
+from perfgate.results.store import new_run_id, write_atomic, write_run
+from perfgate.results.timeseries import render_csv, timeseries_rows
+from perfgate.swarm.master import Swarm, Tick
+from perfgate.swarm.processes import (
+    check_reachable,
+    free_port,
+    raise_if_exited,
+    running_target,
+    running_workers,
+)
+from perfgate.thresholds import parse_threshold
+
+logger = logging.getLogger(__name__)
+
+WORKER_JOIN_TIMEOUT_S = 60.0
+FINAL_REPORT_TIMEOUT_S = 15.0
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """Options of `perfgate run`; see the CLI's help for each."""
+
+    profile: str = "smoke"
+    locustfile: Path | None = None
+    host: str | None = None
+    workers: int = max(os.cpu_count() or 1, 1)
+    out: Path = Path("results")
+    target: str = "raw"
+    codec: str = "orjson"
+    loop: str = "uvloop"
+    shards: int = 4
+    data_dir: Path = Path("data")
+    master_bind: str = "127.0.0.1"
+    master_port: int = 0
+    thresholds: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """The written record and where the run's files are."""
+
+    record: RunRecord
+    run_dir: Path
+
+
+def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutcome:
+    """Run the main job end to end and return the record written to run.json.
+
+    Raises:
+        ConfigError: the profile, a threshold or an option is invalid.
+        InvalidRunError: the target is unreachable or the swarm failed to start.
+    """
+    profile = load_profile(options.profile)
+    for expression in options.thresholds:
+        parse_threshold(expression)
+    if options.workers < 1:
+        msg = f"invalid --workers {options.workers}; start at least 1 worker"
+        raise ConfigError(msg)
+    locustfile = _choose_locustfile(options, profile)
+
+    run_id = new_run_id()
+    run_dir = options.out / run_id
+    run_dir.mkdir(parents=True, exist_ok=False)
+    logger.info("run %s: results go to %s", run_id, run_dir)
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_sigterm_as_interrupt())
+        url = _start_or_check_target(options, run_dir, stack)
+        master_port = options.master_port or free_port(options.master_bind)
+        swarm = Swarm(locustfile, url, options.master_bind, master_port)
+        swarm.start()
+        stack.callback(swarm.close)  # in case the workers fail to start
+        workers = stack.enter_context(
+            running_workers(options.workers, f"{options.master_bind}:{master_port}", locustfile, run_dir)
+        )
+        stack.callback(swarm.close)  # quit workers before their processes are stopped
+        swarm.wait_for_workers(options.workers, WORKER_JOIN_TIMEOUT_S, lambda: raise_if_exited(workers))
+        timeline = swarm.run_profile(profile, on_tick)
+        result = swarm.collect(FINAL_REPORT_TIMEOUT_S)
+
+    inputs = RunInputs(
+        run_id=run_id,
+        profile=profile,
+        target=_target_info(options, url),
+        environment=describe_environment(),
+        extra_thresholds=options.thresholds,
+    )
+    record = build_record(inputs, timeline, result)
+    write_interval_log(run_dir / "histograms.hlog", timeline.started_at_s, interval_histograms(result))
+    write_atomic(run_dir / "timeseries.csv", render_csv(timeseries_rows(timeline, result)))
+    write_run(run_dir, record)
+    return RunOutcome(record, run_dir)
+
+
+def _choose_locustfile(options: RunOptions, profile: Profile) -> Path:
+    locustfile = options.locustfile or profile.locustfile
+    if locustfile is None:
+        msg = f"profile {profile.name!r} names no locustfile; pass --locustfile PATH"
+        raise ConfigError(msg)
+    if not locustfile.is_file():
+        msg = f"locustfile {str(locustfile)!r} not found; pass --locustfile with an existing .py file"
+        raise ConfigError(msg)
+    return locustfile.resolve()
+
+
+def _start_or_check_target(options: RunOptions, run_dir: Path, stack: contextlib.ExitStack) -> str:
+    if options.host is not None:
+        url = options.host.rstrip("/")
+        check_reachable(url)
+        return url
+    serve_arguments = [
+        "--target", options.target,
+        "--codec", options.codec,
+        "--loop", options.loop,
+        "--shards", str(options.shards),
+        "--data-dir", str(options.data_dir),
+    ]  # fmt: skip
+    return stack.enter_context(running_target(serve_arguments, run_dir))
+
+
+def _target_info(options: RunOptions, url: str) -> TargetInfo:
+    if options.host is not None:
+        return TargetInfo(url=url, started_by_perfgate=False)
+    return TargetInfo(
+        url=url,
+        started_by_perfgate=True,
+        variant=options.target,
+        codec=options.codec,
+        loop=options.loop,
+        db="sqlite",
+        router="jump",
+        shards=options.shards,
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt so that cleanup runs as on Ctrl-C."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

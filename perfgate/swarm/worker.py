@@ -1,0 +1,36 @@
+"""A Locust worker process with perfgate's plugin, local or on another machine."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
+    """Connect to a Locust master and run its tests until the master says quit.
+
+    Returns when the master sends quit, or when no heartbeat has come from the master
+    for `MASTER_HEARTBEAT_TIMEOUT_S` seconds.
+
+    Raises:
+        ConfigError: the locustfile cannot be loaded.
+    """
+    from perfgate.swarm.locust_setup import configure_locust, load_user_classes
+
+    configure_locust()
+    from locust import events
+    from locust.env import Environment
+
+    from perfgate.swarm.plugin import install_worker_plugin
+    from perfgate.swarm.recorder import WorkerRecorder
+
+    user_classes = load_user_classes(locustfile)
+    environment = Environment(user_classes=user_classes, events=events)
+    install_worker_plugin(environment, WorkerRecorder())
+
+    logger.info("worker connecting to master %s:%d", master_host, master_port)
+    runner = environment.create_worker_runner(master_host, master_port)
+    runner.greenlet.join()
+    logger.info("worker stopped")
