@@ -36,33 +36,33 @@ class ApiUser(FastHttpUser):
                 response.failure(f"{route}: body lacks {expected_fragment!r}")
 
     @task(4)
-    def json(self) -> None:
+    def get_json(self) -> None:
         """GET /json: serialization only."""
         self._check("/json", "/json", b'"message":"Hello, World!"')
 
     @task(4)
-    def plaintext(self) -> None:
+    def get_plaintext(self) -> None:
         """GET /plaintext: the server's request-handling floor."""
         self._check("/plaintext", "/plaintext", b"Hello, World!")
 
     @task(4)
-    def db(self) -> None:
+    def get_db(self) -> None:
         """GET /db: one point read from one shard."""
         self._check("/db", "/db", b'"randomNumber":')
 
     @task(2)
-    def queries(self) -> None:
+    def get_queries(self) -> None:
         """GET /queries: N independent point reads across shards."""
         count = random.randint(1, QUERIES_PER_REQUEST)
         self._check("/queries", f"/queries?queries={count}", b'"randomNumber":')
 
     @task(1)
-    def updates(self) -> None:
+    def get_updates(self) -> None:
         """GET /updates: N reads, each followed by a write of a new random number."""
         count = random.randint(1, QUERIES_PER_REQUEST)
         self._check("/updates", f"/updates?queries={count}", b'"randomNumber":')
 
     @task(2)
-    def fortunes(self) -> None:
+    def get_fortunes(self) -> None:
         """GET /fortunes: all rows, sorted and HTML-escaped in the application."""
         self._check("/fortunes", "/fortunes", b"Additional fortune added at request time.")

@@ -13,7 +13,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from perfgate.errors import EXIT_FAILED, EXIT_INVALID, EXIT_PASSED, EXIT_USAGE, ConfigError, PerfgateError
+from perfgate.errors import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_PASSED,
+    EXIT_USAGE,
+    ConfigError,
+    PerfgateError,
+)
 
 app = typer.Typer(
     name="perfgate",
@@ -64,8 +71,9 @@ def serve(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at debug level.")] = False,
 ) -> None:
     """Run one target variant in the foreground until Ctrl-C or SIGTERM."""
-    from targets.config import TargetConfig
     from targets.serve import serve as serve_target
+
+    from targets.config import TargetConfig
 
     _configure_logging(verbose)
     config = TargetConfig(
@@ -106,10 +114,12 @@ def _parse_master(address: str) -> tuple[str, int]:
 
 @app.command()
 def worker(
-    master: Annotated[str, typer.Option(help="Master address, HOST or HOST:PORT (port 5557 by default).")],
-    locustfile: Annotated[Path, typer.Option(help="Locustfile with the User classes to run.")] = Path(
-        "locustfiles/api.py"
-    ),
+    master: Annotated[
+        str, typer.Option(help="Master address, HOST or HOST:PORT (port 5557 by default).")
+    ],
+    locustfile: Annotated[
+        Path, typer.Option(help="Locustfile with the User classes to run.")
+    ] = Path("locustfiles/api.py"),
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at debug level.")] = False,
 ) -> None:
     """Run a Locust worker with perfgate's plugin until its master says quit."""
@@ -122,7 +132,9 @@ def worker(
 
 @app.command()
 def run(
-    profile: Annotated[str, typer.Option(help="Profile name in profiles/ or a path to a .toml file.")] = "smoke",
+    profile: Annotated[
+        str, typer.Option(help="Profile name in profiles/ or a path to a .toml file.")
+    ] = "smoke",
     locustfile: Annotated[
         Path | None, typer.Option(help="Locustfile to run instead of the profile's own.")
     ] = None,
@@ -130,15 +142,20 @@ def run(
         str | None, typer.Option(help="URL of a running service; no target is started then.")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Local Locust worker processes (default: the CPU count).", min=1)
+        int | None,
+        typer.Option(help="Local Locust worker processes (default: the CPU count).", min=1),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the run folder and its files.")] = Path("results"),
+    out: Annotated[Path, typer.Option(help="Folder for the run folder and its files.")] = Path(
+        "results"
+    ),
     target: TargetOption = "raw",
     codec: CodecOption = "orjson",
     loop: LoopOption = "uvloop",
     shards: ShardsOption = 4,
     data_dir: DataDirOption = Path("data"),
-    master_bind: Annotated[str, typer.Option(help="Address the Locust master binds.")] = "127.0.0.1",
+    master_bind: Annotated[
+        str, typer.Option(help="Address the Locust master binds.")
+    ] = "127.0.0.1",
     master_port: Annotated[
         int, typer.Option(help="Port the Locust master binds; 0 picks a free one.", min=0)
     ] = 0,

@@ -17,7 +17,16 @@ def summary_table(record: RunRecord) -> Table:
         title_justify="left",
     )
     table.add_column("endpoint")
-    for column in ("requests", "failures", "rps", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"):
+    for column in (
+        "requests",
+        "failures",
+        "rps",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+    ):
         table.add_column(column, justify="right")
     for endpoint in record.endpoints:
         table.add_row(*_cells(endpoint))

@@ -71,11 +71,15 @@ def parse_threshold(expr: str) -> Threshold:
     """
     match = _EXPRESSION.match(expr)
     if match is None:
-        msg = f"invalid threshold {expr!r}; write it like 'p99 < 50ms', 'fail_ratio < 1%' or '\"GET /db\".p99 < 20ms'"
+        msg = (
+            f"invalid threshold {expr!r}; write it like 'p99 < 50ms', 'fail_ratio < 1%' "
+            "or '\"GET /db\".p99 < 20ms'"
+        )
         raise ConfigError(msg)
     metric = match["metric"]
     if metric not in METRICS:
-        msg = f"invalid threshold {expr!r}: unknown metric {metric!r}; use one of {', '.join(sorted(METRICS))}"
+        known = ", ".join(sorted(METRICS))
+        msg = f"invalid threshold {expr!r}: unknown metric {metric!r}; use one of {known}"
         raise ConfigError(msg)
     return Threshold(
         expr=expr.strip(),

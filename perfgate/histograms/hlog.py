@@ -90,5 +90,8 @@ def _parse_line(path: Path, number: int, line: str) -> IntervalHistogram:
         histogram = decode(payload)
         return IntervalHistogram(tag, float(start_s), float(length_s), histogram)
     except (ValueError, TypeError, zlib.error) as exc:
-        msg = f"{str(path)!r} line {number} is not a valid interval histogram ({exc}); the file is truncated or corrupt"
+        msg = (
+            f"{str(path)!r} line {number} is not a valid interval histogram ({exc}); "
+            "the file is truncated or corrupt"
+        )
         raise ResultsError(msg) from None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from perfgate.errors import ProfileError
 from perfgate.profiles.durations import parse_duration_s
@@ -58,7 +58,10 @@ def resolve_profile_path(name_or_path: str) -> Path:
         if path.is_file():
             return path
     places = ", ".join(str(folder) for folder in dict.fromkeys(searched))
-    msg = f"profile {name_or_path!r} not found in {places}; pass a name there or a path to a .toml file"
+    msg = (
+        f"profile {name_or_path!r} not found in {places}; "
+        "pass a name there or a path to a .toml file"
+    )
     raise ProfileError(msg)
 
 
@@ -84,7 +87,10 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
 
     raw_stages = document.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
-        msg = f"profile {str(path)!r}: 'stages' is missing or empty; add at least one [[stages]] table"
+        msg = (
+            f"profile {str(path)!r}: 'stages' is missing or empty; "
+            "add at least one [[stages]] table"
+        )
         raise ProfileError(msg)
     stages = tuple(_parse_stage(raw, index, path) for index, raw in enumerate(raw_stages))
     _check_measured_stages(stages, path)
@@ -148,7 +154,10 @@ def _check_measured_stages(stages: tuple[Stage, ...], path: Path) -> None:
         msg = f"profile {str(path)!r}: no stage has measure = true; the run would have no window"
         raise ProfileError(msg)
     if measured != list(range(measured[0], measured[-1] + 1)):
-        msg = f"profile {str(path)!r}: measured stages {measured} are not contiguous; the window must be one span"
+        msg = (
+            f"profile {str(path)!r}: measured stages {measured} are not contiguous; "
+            "the window must be one span"
+        )
         raise ProfileError(msg)
     for index in measured:
         if stages[index].users < 1:
@@ -156,7 +165,9 @@ def _check_measured_stages(stages: tuple[Stage, ...], path: Path) -> None:
             raise ProfileError(msg)
 
 
-def _reject_unknown_keys(table: dict[str, Any], allowed: frozenset[str], path: Path, where: str) -> None:
+def _reject_unknown_keys(
+    table: dict[str, Any], allowed: frozenset[str], path: Path, where: str
+) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
         msg = (
@@ -166,7 +177,7 @@ def _reject_unknown_keys(table: dict[str, Any], allowed: frozenset[str], path: P
         raise ProfileError(msg)
 
 
-def _raise_type(path: Path, field: str, value: object, expected: str) -> None:
+def _raise_type(path: Path, field: str, value: object, expected: str) -> NoReturn:
     msg = f"profile {str(path)!r}: invalid {field} = {value!r}; expected {expected}"
     raise ProfileError(msg)
 
@@ -196,5 +207,8 @@ def _resolve_locustfile(value: str | None, profile_path: Path) -> Path | None:
     for base in (profile_path.resolve().parent.parent, Path.cwd(), PROJECT_ROOT):
         if (base / candidate).is_file():
             return base / candidate
-    msg = f"profile {str(profile_path)!r}: locustfile {value!r} not found next to the profile or in the current folder"
+    msg = (
+        f"profile {str(profile_path)!r}: locustfile {value!r} not found next to the "
+        "profile's folder or in the current folder"
+    )
     raise ProfileError(msg)

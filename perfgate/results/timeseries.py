@@ -52,18 +52,19 @@ def timeseries_rows(timeline: Timeline, result: SwarmResult) -> list[dict[str, o
         tick = ticks.get(second)
         phase = "ramp" if second < first_window else "window" if second < end_window else "stop"
         merged = new_histogram()
-        requests = failures = 0
+        total_requests = total_failures = 0
         for endpoint in endpoints:
-            sample = samples.get(endpoint)
-            histogram = sample.histogram if sample else new_histogram()
+            found = samples.get(endpoint)
+            histogram = found.histogram if found else new_histogram()
+            requests = found.requests if found else 0
+            failures = found.failures if found else 0
             merged.add(histogram)
-            requests += sample.requests if sample else 0
-            failures += sample.failures if sample else 0
-            rows.append(
-                _row(second, timeline, endpoint, sample.requests if sample else 0,
-                     sample.failures if sample else 0, histogram, tick, phase)
-            )
-        rows.append(_row(second, timeline, TOTAL, requests, failures, merged, tick, phase))
+            total_requests += requests
+            total_failures += failures
+            rows.append(_row(second, timeline, endpoint, requests, failures, histogram, tick, phase))
+        rows.append(
+            _row(second, timeline, TOTAL, total_requests, total_failures, merged, tick, phase)
+        )
     return rows
 
 

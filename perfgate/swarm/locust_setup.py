@@ -40,7 +40,9 @@ def load_user_classes(locustfile: Path) -> list[Any]:
     from locust.util.load_locustfile import load_locustfile
 
     if not locustfile.is_file():
-        msg = f"locustfile {str(locustfile)!r} not found; pass --locustfile with a path to a .py file"
+        msg = (
+            f"locustfile {str(locustfile)!r} not found; pass --locustfile with a path to a .py file"
+        )
         raise ConfigError(msg)
     try:
         user_classes, _shapes = load_locustfile(str(locustfile))
@@ -48,6 +50,9 @@ def load_user_classes(locustfile: Path) -> list[Any]:
         msg = f"locustfile {str(locustfile)!r} failed to import: {type(exc).__name__}: {exc}"
         raise ConfigError(msg) from exc
     if not user_classes:
-        msg = f"locustfile {str(locustfile)!r} defines no User class; add a subclass of HttpUser or FastHttpUser"
+        msg = (
+            f"locustfile {str(locustfile)!r} defines no User class; "
+            "add a subclass of HttpUser or FastHttpUser"
+        )
         raise ConfigError(msg)
     return list(user_classes.values())

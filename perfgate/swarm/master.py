@@ -236,7 +236,13 @@ class Swarm:
         start_s = time.time()
         started = time.monotonic()
         deadline = started + stage.duration_s
-        logger.info("stage %s: %d users at %.1f/s for %.1f s", stage.name, stage.users, stage.spawn_rate, stage.duration_s)
+        logger.info(
+            "stage %s: %d users at %.1f/s for %.1f s",
+            stage.name,
+            stage.users,
+            stage.spawn_rate,
+            stage.duration_s,
+        )
         spawner = gevent.spawn(self._runner.start, stage.users, stage.spawn_rate)
         reached_at_s: float | None = None
         next_tick = started + TICK_S
@@ -307,7 +313,11 @@ class Swarm:
 
     def _unfinished_workers(self) -> list[str]:
         accounts = self._collector.workers
-        return [worker for worker in self._joined if not (worker in accounts and accounts[worker].finished)]
+        return [
+            worker
+            for worker in self._joined
+            if not (worker in accounts and accounts[worker].finished)
+        ]
 
     def close(self) -> None:
         """Send quit to every worker and shut the master down; safe to call twice."""

@@ -74,7 +74,9 @@ def install_master_plugin(environment: Any, collector: ReportCollector) -> None:
 
     def on_worker_report(client_id: str, data: dict[str, Any]) -> None:
         if REPORT_KEY not in data:
-            logger.warning("worker %s sent a report without perfgate data; is its plugin loaded?", client_id)
+            logger.warning(
+                "worker %s sent a report without perfgate data; is its plugin loaded?", client_id
+            )
             return
         collector.accept(client_id, data[REPORT_KEY])
 

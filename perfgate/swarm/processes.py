@@ -101,7 +101,9 @@ def running_target(serve_arguments: Sequence[str], run_dir: Path) -> Iterator[st
         TargetUnreachableError: the target exited or did not become ready in time.
     """
     ready_file = run_dir / "target.ready"
-    command = perfgate_command("serve", *serve_arguments, "--port", "0", "--ready-file", str(ready_file))
+    command = perfgate_command(
+        "serve", *serve_arguments, "--port", "0", "--ready-file", str(ready_file)
+    )
     child = start_child("target", command, run_dir / "target.log")
     try:
         address = _wait_for_ready_file(child, ready_file)
@@ -117,7 +119,10 @@ def _wait_for_ready_file(child: ChildProcess, ready_file: Path) -> str:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if child.exited() is not None:
-            msg = f"the target exited with code {child.exited()} before it was ready:\n{child.log_tail()}"
+            msg = (
+                f"the target exited with code {child.exited()} before it was ready:\n"
+                f"{child.log_tail()}"
+            )
             raise TargetUnreachableError(msg)
         if ready_file.is_file():
             address = ready_file.read_text(encoding="ascii").strip()
@@ -128,7 +133,9 @@ def _wait_for_ready_file(child: ChildProcess, ready_file: Path) -> str:
     raise TargetUnreachableError(msg)
 
 
-def wait_until_healthy(url: str, child: ChildProcess | None = None, timeout_s: float = 30.0) -> None:
+def wait_until_healthy(
+    url: str, child: ChildProcess | None = None, timeout_s: float = 30.0
+) -> None:
     """Poll `url` until it answers 200.
 
     Raises:
@@ -180,7 +187,9 @@ def running_workers(
             command = perfgate_command(
                 "worker", "--master", master_address, "--locustfile", str(locustfile)
             )
-            children.append(start_child(f"worker-{index}", command, run_dir / f"worker-{index}.log"))
+            children.append(
+                start_child(f"worker-{index}", command, run_dir / f"worker-{index}.log")
+            )
         yield children
     finally:
         for child in children:
@@ -195,7 +204,9 @@ def raise_if_exited(children: Sequence[ChildProcess]) -> None:
     for child in children:
         code = child.exited()
         if code is not None:
-            msg = f"{child.name} exited with code {code} before the run started:\n{child.log_tail()}"
+            msg = (
+                f"{child.name} exited with code {code} before the run started:\n{child.log_tail()}"
+            )
             raise SwarmError(msg)
 
 
@@ -207,5 +218,3 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
     return port
-
-

@@ -102,10 +102,14 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         swarm.start()
         stack.callback(swarm.close)  # in case the workers fail to start
         workers = stack.enter_context(
-            running_workers(options.workers, f"{options.master_bind}:{master_port}", locustfile, run_dir)
+            running_workers(
+                options.workers, f"{options.master_bind}:{master_port}", locustfile, run_dir
+            )
         )
         stack.callback(swarm.close)  # quit workers before their processes are stopped
-        swarm.wait_for_workers(options.workers, WORKER_JOIN_TIMEOUT_S, lambda: raise_if_exited(workers))
+        swarm.wait_for_workers(
+            options.workers, WORKER_JOIN_TIMEOUT_S, lambda: raise_if_exited(workers)
+        )
         timeline = swarm.run_profile(profile, on_tick)
         result = swarm.collect(FINAL_REPORT_TIMEOUT_S)
 
@@ -117,7 +121,9 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         extra_thresholds=options.thresholds,
     )
     record = build_record(inputs, timeline, result)
-    write_interval_log(run_dir / "histograms.hlog", timeline.started_at_s, interval_histograms(result))
+    write_interval_log(
+        run_dir / "histograms.hlog", timeline.started_at_s, interval_histograms(result)
+    )
     write_atomic(run_dir / "timeseries.csv", render_csv(timeseries_rows(timeline, result)))
     write_run(run_dir, record)
     return RunOutcome(record, run_dir)
@@ -129,7 +135,9 @@ def _choose_locustfile(options: RunOptions, profile: Profile) -> Path:
         msg = f"profile {profile.name!r} names no locustfile; pass --locustfile PATH"
         raise ConfigError(msg)
     if not locustfile.is_file():
-        msg = f"locustfile {str(locustfile)!r} not found; pass --locustfile with an existing .py file"
+        msg = (
+            f"locustfile {str(locustfile)!r} not found; pass --locustfile with an existing .py file"
+        )
         raise ConfigError(msg)
     return locustfile.resolve()
 

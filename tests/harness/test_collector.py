@@ -19,7 +19,9 @@ class FakeClock:
         return self.now_s
 
 
-def _send(collector: ReportCollector, worker: str, recorder: WorkerRecorder, *, final: bool = False) -> None:
+def _send(
+    collector: ReportCollector, worker: str, recorder: WorkerRecorder, *, final: bool = False
+) -> None:
     collector.accept(worker, msgspec.to_builtins(recorder.drain(final=final)))
 
 

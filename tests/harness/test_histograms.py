@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from hdrh.histogram import HdrHistogram
 
 from perfgate.errors import ResultsError
 from perfgate.histograms.histogram import (
@@ -19,7 +20,7 @@ from perfgate.histograms.histogram import (
 from perfgate.histograms.hlog import IntervalHistogram, read_interval_log, write_interval_log
 
 
-def _record(values: list[int]) -> object:
+def _record(values: list[int]) -> HdrHistogram:
     histogram = new_histogram()
     for value in values:
         histogram.record_value(value)
@@ -31,26 +32,26 @@ def test_merge_of_worker_histograms_equals_one_histogram() -> None:
     samples = [generator.randint(50, 2_000_000) for _ in range(20_000)]
     workers = [samples[index::3] for index in range(3)]
 
-    merged = merge(decode(encode(_record(part))) for part in workers)  # type: ignore[arg-type]
+    merged = merge(decode(encode(_record(part))) for part in workers)
     whole = _record(samples)
 
     assert merged.get_total_count() == len(samples)
-    assert summarize(merged) == summarize(whole)  # type: ignore[arg-type]
+    assert summarize(merged) == summarize(whole)
     assert merged.equals(whole)
 
 
 def test_summary_percentiles_are_ordered_and_bounded() -> None:
     generator = random.Random(11)
     histogram = _record([int(generator.lognormvariate(7, 1.5)) + 1 for _ in range(5_000)])
-    summary = summarize(histogram)  # type: ignore[arg-type]
+    summary = summarize(histogram)
 
     assert summary.min <= summary.p50 <= summary.p90 <= summary.p99 <= summary.p999 <= summary.max
     assert summary.min <= summary.mean <= summary.max
-    assert summary.max == pytest.approx(histogram.get_value_at_percentile(100) / 1000.0, abs=0.001)  # type: ignore[attr-defined]
+    assert summary.max == pytest.approx(histogram.get_value_at_percentile(100) / 1000.0, abs=0.001)
 
 
 def test_summary_keeps_three_significant_digits() -> None:
-    summary = summarize(_record([123_456]))  # type: ignore[arg-type]
+    summary = summarize(_record([123_456]))
     assert summary.p50 == pytest.approx(123.456, rel=1e-3)
     assert summary.count == 1
 
@@ -78,8 +79,8 @@ def test_interval_log_round_trip(tmp_path: Path) -> None:
         path,
         1_000.0,
         [
-            IntervalHistogram("GET /db", 1_001.0, 1.0, first),  # type: ignore[arg-type]
-            IntervalHistogram("GET /json", 1_002.0, 1.0, second),  # type: ignore[arg-type]
+            IntervalHistogram("GET /db", 1_001.0, 1.0, first),
+            IntervalHistogram("GET /json", 1_002.0, 1.0, second),
         ],
     )
 
@@ -93,7 +94,7 @@ def test_interval_log_round_trip(tmp_path: Path) -> None:
 
 def test_interval_log_truncated_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "histograms.hlog"
-    write_interval_log(path, 0.0, [IntervalHistogram("GET /db", 1.0, 1.0, _record([100] * 50))])  # type: ignore[arg-type]
+    write_interval_log(path, 0.0, [IntervalHistogram("GET /db", 1.0, 1.0, _record([100] * 50))])
     text = path.read_text()
     path.write_text(text[: len(text) - 12])
 
@@ -103,4 +104,6 @@ def test_interval_log_truncated_names_file_and_line(tmp_path: Path) -> None:
 
 def test_interval_log_rejects_tag_with_comma(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="contains a comma"):
-        write_interval_log(tmp_path / "x.hlog", 0.0, [IntervalHistogram("a,b", 0.0, 1.0, new_histogram())])
+        write_interval_log(
+            tmp_path / "x.hlog", 0.0, [IntervalHistogram("a,b", 0.0, 1.0, new_histogram())]
+        )

@@ -56,13 +56,22 @@ def test_valid_profile_fields(tmp_path: Path) -> None:
     ("text", "match"),
     [
         ("speed = 3\n" + VALID, r"unknown key 'speed' at top level"),
-        (VALID.replace("users = 4\nspawn_rate", "users = -1\nspawn_rate"), r"invalid stages\[0\]\.users = -1"),
-        (VALID.replace('duration = "2s"', 'duration = "two"'), r"stages\[0\]\.duration: invalid duration 'two'"),
+        (
+            VALID.replace("users = 4\nspawn_rate", "users = -1\nspawn_rate"),
+            r"invalid stages\[0\]\.users = -1",
+        ),
+        (
+            VALID.replace('duration = "2s"', 'duration = "two"'),
+            r"stages\[0\]\.duration: invalid duration 'two'",
+        ),
         (VALID.replace("spawn_rate = 4", "spawn_rate = 0"), r"stages\[0\]\.spawn_rate = 0"),
         (VALID.replace('warmup = "1s"', 'warmup = "-1s"'), r"warmup: invalid duration '-1s'"),
         (VALID.replace("measure = false", "measure = 'no'"), r"stages\[0\]\.measure = 'no'"),
         ('warmup = "1s"\n', r"'stages' is missing or empty"),
-        (VALID.replace("[[stages]]\nduration", "[[stages]]\nmeasure = false\nduration"), r"no stage has measure = true"),
+        (
+            VALID.replace("[[stages]]\nduration", "[[stages]]\nmeasure = false\nduration"),
+            r"no stage has measure = true",
+        ),
         (VALID.replace('thresholds = ["p99 < 50ms"]', "thresholds = 5"), r"invalid thresholds = 5"),
         ("stages = [", r"is not valid TOML"),
     ],
@@ -105,7 +114,15 @@ def test_missing_profile_name_lists_places() -> None:
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [(5, 5.0), (0.5, 0.5), ("20s", 20.0), ("2m", 120.0), ("1m30s", 90.0), ("250ms", 0.25), ("1h", 3600.0)],
+    [
+        (5, 5.0),
+        (0.5, 0.5),
+        ("20s", 20.0),
+        ("2m", 120.0),
+        ("1m30s", 90.0),
+        ("250ms", 0.25),
+        ("1h", 3600.0),
+    ],
     ids=["int", "float", "seconds", "minutes", "compound", "milliseconds", "hours"],
 )
 def test_parse_duration(value: object, seconds: float) -> None:

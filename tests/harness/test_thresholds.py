@@ -7,7 +7,14 @@ import pytest
 from perfgate.errors import ConfigError
 from perfgate.thresholds import judge, parse_threshold
 
-TOTAL = {"requests": 1000.0, "failures": 5.0, "rps": 480.0, "fail_ratio": 0.005, "p99": 42.0, "p50": 3.0}
+TOTAL = {
+    "requests": 1000.0,
+    "failures": 5.0,
+    "rps": 480.0,
+    "fail_ratio": 0.005,
+    "p99": 42.0,
+    "p50": 3.0,
+}
 
 
 @pytest.mark.parametrize(
@@ -23,9 +30,21 @@ TOTAL = {"requests": 1000.0, "failures": 5.0, "rps": 480.0, "fail_ratio": 0.005,
         ('"GET /db".p99 < 20ms', "GET /db", "p99", "<", 20.0),
         ("failures == 0", None, "failures", "==", 0.0),
     ],
-    ids=["ms", "seconds", "microseconds", "percent", "fraction", "rps", "rps-unit", "endpoint", "count"],
+    ids=[
+        "ms",
+        "seconds",
+        "microseconds",
+        "percent",
+        "fraction",
+        "rps",
+        "rps-unit",
+        "endpoint",
+        "count",
+    ],
 )
-def test_parse_threshold(expr: str, endpoint: str | None, metric: str, operator: str, limit: float) -> None:
+def test_parse_threshold(
+    expr: str, endpoint: str | None, metric: str, operator: str, limit: float
+) -> None:
     threshold = parse_threshold(expr)
     assert threshold.endpoint == endpoint
     assert threshold.metric == metric
@@ -51,9 +70,15 @@ def test_parse_threshold_rejects(expr: str, match: str) -> None:
 
 
 def test_judge_total_and_endpoint() -> None:
-    thresholds = [parse_threshold(text) for text in ("p99 < 50ms", "fail_ratio < 0.1%", '"GET /db".p50 < 2ms')]
+    thresholds = [
+        parse_threshold(text) for text in ("p99 < 50ms", "fail_ratio < 0.1%", '"GET /db".p50 < 2ms')
+    ]
     results = judge(thresholds, TOTAL, {"GET /db": {**TOTAL, "p50": 1.5}})
-    assert [(result.value, result.passed) for result in results] == [(42.0, True), (0.005, False), (1.5, True)]
+    assert [(result.value, result.passed) for result in results] == [
+        (42.0, True),
+        (0.005, False),
+        (1.5, True),
+    ]
 
 
 def test_judge_unknown_endpoint_fails_without_value() -> None:
