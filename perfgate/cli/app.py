@@ -1,0 +1,46 @@
+"""The typer application, its consoles and the options that several commands share."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="perfgate",
+    help="Load tests and benchmarks for Python services, judged by a statistical gate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Create, seed and reshard the target's shards.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+# Tables stay readable when the output goes to a file or a CI log (rich uses 80 columns there).
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
+error_console = Console(stderr=True)
+
+TargetOption = Annotated[str, typer.Option(help="Server variant: raw (asyncio Protocol server).")]
+CodecOption = Annotated[str, typer.Option(help="JSON codec: json, orjson or msgspec.")]
+LoopOption = Annotated[str, typer.Option(help="Event loop: asyncio or uvloop.")]
+ShardsOption = Annotated[int, typer.Option(help="Number of SQLite shard files.", min=1)]
+DataDirOption = Annotated[Path, typer.Option(help="Folder that holds the SQLite shard files.")]
+SqliteModeOption = Annotated[
+    str, typer.Option(help="How reads reach SQLite: inline, threads or aiosqlite.")
+]
+
+
+def configure_logging(verbose: bool) -> None:
+    """Send log records to stderr, at debug level when `verbose`."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log at debug level.")]

@@ -1,0 +1,135 @@
+"""Commands that generate load: `run` and `worker`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from perfgate.cli.app import (
+    CodecOption,
+    DataDirOption,
+    LoopOption,
+    ShardsOption,
+    TargetOption,
+    VerboseOption,
+    app,
+    configure_logging,
+    console,
+    error_console,
+)
+from perfgate.errors import EXIT_FAILED, EXIT_INVALID, EXIT_PASSED, ConfigError
+
+
+def _parse_master(address: str) -> tuple[str, int]:
+    host, _, port_text = address.rpartition(":") if ":" in address else (address, ":", "5557")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        msg = f"invalid --master {address!r}; write HOST or HOST:PORT, for example 10.0.0.5:5557"
+        raise ConfigError(msg)
+    return host, int(port_text)
+
+
+@app.command()
+def worker(
+    master: Annotated[
+        str, typer.Option(help="Master address, HOST or HOST:PORT (port 5557 by default).")
+    ],
+    locustfile: Annotated[
+        Path, typer.Option(help="Locustfile with the User classes to run.")
+    ] = Path("locustfiles/api.py"),
+    verbose: VerboseOption = False,
+) -> None:
+    """Run a Locust worker with perfgate's plugin until its master says quit."""
+    from perfgate.swarm.worker import run_worker
+
+    configure_logging(verbose)
+    host, port = _parse_master(master)
+    run_worker(host, port, locustfile)
+
+
+@app.command()
+def run(
+    profile: Annotated[
+        str, typer.Option(help="Profile name in profiles/ or a path to a .toml file.")
+    ] = "smoke",
+    locustfile: Annotated[
+        Path | None, typer.Option(help="Locustfile to run instead of the profile's own.")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="URL of a running service; no target is started then.")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Local Locust worker processes (default: the CPU count).", min=1),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the run folder and its files.")] = Path(
+        "results"
+    ),
+    target: TargetOption = "raw",
+    codec: CodecOption = "orjson",
+    loop: LoopOption = "uvloop",
+    shards: ShardsOption = 4,
+    data_dir: DataDirOption = Path("data"),
+    master_bind: Annotated[
+        str, typer.Option(help="Address the Locust master binds.")
+    ] = "127.0.0.1",
+    master_port: Annotated[
+        int, typer.Option(help="Port the Locust master binds; 0 picks a free one.", min=0)
+    ] = 0,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra threshold such as 'p99 < 50ms'; repeat for more."),
+    ] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run the main job: a target, a Locust master and workers, a profile, and the results."""
+    import os
+
+    from perfgate.swarm.run import RunOptions, execute_run
+
+    configure_logging(verbose)
+    options = RunOptions(
+        profile=profile,
+        locustfile=locustfile,
+        host=host,
+        workers=workers or max(os.cpu_count() or 1, 1),
+        out=out,
+        target=target,
+        codec=codec,
+        loop=loop,
+        shards=shards,
+        data_dir=data_dir,
+        master_bind=master_bind,
+        master_port=master_port,
+        thresholds=tuple(threshold or ()),
+    )
+    outcome = execute_run(options, _print_tick)
+    _print_outcome(outcome)
+
+
+def _print_tick(tick: object) -> None:
+    from perfgate.swarm.master import Tick
+
+    assert isinstance(tick, Tick)
+    error_console.print(
+        f"[dim]{tick.stage:>8}[/] users {tick.users:>4}  ~{tick.recent_rps:>6} req/s  "
+        f"failures {tick.recent_failures:>4}  worker CPU {tick.cpu_max_percent:5.1f}%",
+        highlight=False,
+    )
+
+
+def _print_outcome(outcome: object) -> None:
+    from perfgate.console import summary_table, thresholds_table, verdict_line
+    from perfgate.swarm.run import RunOutcome
+
+    assert isinstance(outcome, RunOutcome)
+    record = outcome.record
+    console.print(summary_table(record))
+    thresholds = thresholds_table(record)
+    if thresholds is not None:
+        console.print(thresholds)
+    console.print(verdict_line(record))
+    console.print(f"results: {outcome.run_dir}")
+    exit_codes = {"pass": EXIT_PASSED, "fail": EXIT_FAILED, "invalid": EXIT_INVALID}
+    raise typer.Exit(exit_codes[record.verdict])
