@@ -37,6 +37,7 @@ from perfgate.swarm.master import SwarmResult, Timeline
 from perfgate.thresholds import judge, parse_threshold
 
 TOTAL = "total"
+WINDOW_SLACK_S = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +82,9 @@ def window_seconds(timeline: Timeline) -> tuple[int, int]:
     """Return the window as [first, end) whole epoch seconds; empty when never steady."""
     if timeline.window_start_s is None:
         return 0, 0
-    first = math.ceil(timeline.window_start_s)
+    # A start a few milliseconds past a whole second (scheduling delay) still counts
+    # from that second, rather than losing the whole second.
+    first = math.ceil(timeline.window_start_s - WINDOW_SLACK_S)
     end = math.floor(timeline.window_end_s)
     return first, max(first, end)
 
@@ -134,7 +137,7 @@ def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> 
 
 def _generator_info(profile: Profile, timeline: Timeline, result: SwarmResult) -> GeneratorInfo:
     first, end = window_seconds(timeline)
-    window_cpu = [tick.cpu_max_percent for tick in timeline.ticks if first <= tick.at_s < end]
+    window_cpu = [tick.cpu_max_percent for tick in timeline.ticks if first <= tick.second < end]
     cpu_max = round(max(window_cpu, default=0.0), 1)
     workers = result.snapshot.workers
     return GeneratorInfo(

@@ -41,7 +41,7 @@ def timeseries_rows(timeline: Timeline, result: SwarmResult) -> list[dict[str, o
     for sample in result.snapshot.samples:
         by_second[sample.second][sample.endpoint] = sample
     endpoints = sorted({sample.endpoint for sample in result.snapshot.samples})
-    ticks = {int(tick.at_s): tick for tick in timeline.ticks}
+    ticks = {tick.second: tick for tick in timeline.ticks}
     first_window, end_window = window_seconds(timeline)
 
     first = int(timeline.started_at_s)
@@ -80,7 +80,7 @@ def _row(
 ) -> dict[str, object]:
     return {
         "second": second,
-        "elapsed_s": round(second - timeline.started_at_s, 3),
+        "elapsed_s": second - int(timeline.started_at_s),
         "endpoint": endpoint,
         "requests": requests,
         "failures": failures,

@@ -59,6 +59,11 @@ class Tick:
     recent_rps: int = 0
     recent_failures: int = 0
 
+    @property
+    def second(self) -> int:
+        """The epoch second this sample describes: the one that ended just before it."""
+        return round(self.at_s) - 1
+
 
 @dataclasses.dataclass(frozen=True)
 class StageSpan:
@@ -108,6 +113,33 @@ class SwarmResult:
     joined_workers: tuple[str, ...]
     lost_workers: tuple[str, ...]
     locust_requests: int
+
+
+@dataclasses.dataclass
+class _Schedule:
+    """The run's clock: its origin on a whole second, and the next sample time."""
+
+    origin_s: float
+    origin_monotonic: float
+    next_tick_monotonic: float
+    ticks: list[Tick] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def start_on_next_second(cls) -> _Schedule:
+        """Wait for the next whole wall-clock second, so samples line up with seconds."""
+        import gevent
+
+        now_s = time.time()
+        gevent.sleep(math.ceil(now_s) - now_s)
+        origin_monotonic = time.monotonic()
+        return cls(time.time(), origin_monotonic, origin_monotonic + TICK_S)
+
+    def tick_due(self, now_monotonic: float) -> bool:
+        """Return True once per second of the schedule, then advance it."""
+        if now_monotonic < self.next_tick_monotonic:
+            return False
+        self.next_tick_monotonic += TICK_S
+        return True
 
 
 class Swarm:
@@ -190,52 +222,52 @@ class Swarm:
         logger.info("%d workers connected", len(self._joined))
 
     def run_profile(self, profile: Profile, on_tick: Callable[[Tick], None]) -> Timeline:
-        """Run every stage of `profile`, then stop the users and collect final reports."""
+        """Run every stage of `profile`, then stop the users.
+
+        Stage ends and the once-a-second samples follow one schedule counted from the
+        run's start, so that they do not drift as stages change.
+        """
         self._require(SwarmState.STARTED)
         self._state = SwarmState.RUNNING
-        ticks: list[Tick] = []
+        schedule = _Schedule.start_on_next_second()
         spans: list[StageSpan] = []
         window_start_s: float | None = None
-        self._sleep_to_next_second()
-        started_at_s = time.time()
+        stage_end_offset_s = 0.0
 
         for stage in profile.stages:
-            span, reached_at_s = self._run_stage(stage, ticks, on_tick)
+            stage_end_offset_s += stage.duration_s
+            span, reached_at_s = self._run_stage(stage, schedule, stage_end_offset_s, on_tick)
             spans.append(span)
             if stage.measure and window_start_s is None and reached_at_s is not None:
                 window_start_s = reached_at_s + profile.warmup_s
+            if self._live_workers() == 0:
+                break
 
         measured = [span for span in spans if span.measure]
-        window_end_s = measured[-1].end_s
+        window_end_s = measured[-1].end_s if measured else spans[-1].end_s
         if window_start_s is not None and window_start_s >= window_end_s:
             window_start_s = None
         ended_at_s = self._stop_users()
         return Timeline(
-            started_at_s=started_at_s,
+            started_at_s=schedule.origin_s,
             ended_at_s=ended_at_s,
             stages=tuple(spans),
             window_start_s=window_start_s,
             window_end_s=window_end_s,
-            ticks=tuple(ticks),
+            ticks=tuple(schedule.ticks),
         )
 
-    @staticmethod
-    def _sleep_to_next_second() -> None:
-        """Start on a whole second, so that the stages line up with the per-second samples."""
-        import gevent
-
-        now_s = time.time()
-        gevent.sleep(math.ceil(now_s) - now_s)
-
     def _run_stage(
-        self, stage: Stage, ticks: list[Tick], on_tick: Callable[[Tick], None]
+        self,
+        stage: Stage,
+        schedule: _Schedule,
+        end_offset_s: float,
+        on_tick: Callable[[Tick], None],
     ) -> tuple[StageSpan, float | None]:
-        """Move to the stage's user count and hold it until the stage's time is up."""
+        """Move to the stage's user count and hold it until the stage's end on the schedule."""
         import gevent
 
         start_s = time.time()
-        started = time.monotonic()
-        deadline = started + stage.duration_s
         logger.info(
             "stage %s: %d users at %.1f/s for %.1f s",
             stage.name,
@@ -245,16 +277,15 @@ class Swarm:
         )
         spawner = gevent.spawn(self._runner.start, stage.users, stage.spawn_rate)
         reached_at_s: float | None = None
-        next_tick = started + TICK_S
+        deadline = schedule.origin_monotonic + end_offset_s
 
         while (now := time.monotonic()) < deadline:
             if reached_at_s is None and self._target_reached(stage.users):
                 reached_at_s = time.time()
-            if now >= next_tick:
+            if schedule.tick_due(now):
                 tick = self._sample(stage.name)
-                ticks.append(tick)
+                schedule.ticks.append(tick)
                 on_tick(tick)
-                next_tick += TICK_S
             if self._live_workers() == 0:
                 logger.error("every worker is gone; ending the stage %s early", stage.name)
                 break
@@ -262,7 +293,8 @@ class Swarm:
 
         if not spawner.ready():
             spawner.kill(block=True)
-        return StageSpan(stage.name, start_s, time.time(), stage.users, stage.measure), reached_at_s
+        span = StageSpan(stage.name, start_s, time.time(), stage.users, stage.measure)
+        return span, reached_at_s
 
     def _target_reached(self, users: int) -> bool:
         return bool(self._runner.spawning_completed) and self._runner.user_count == users

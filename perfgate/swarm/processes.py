@@ -26,6 +26,7 @@ from perfgate.errors import SwarmError, TargetUnreachableError
 logger = logging.getLogger(__name__)
 
 STOP_GRACE_S = 10.0
+WORKER_EXIT_WAIT_S = 5.0
 READY_TIMEOUT_S = 120.0
 POLL_S = 0.05
 PR_SET_PDEATHSIG = 1
@@ -59,8 +60,11 @@ class ChildProcess:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """Stop with SIGTERM, then SIGKILL after the grace period; wait for the exit."""
+    def stop(self, exit_wait_s: float = 0.0) -> None:
+        """Wait up to `exit_wait_s` for a clean exit, then SIGTERM, then SIGKILL."""
+        if exit_wait_s > 0:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=exit_wait_s)
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -192,11 +196,10 @@ def running_workers(
             )
         yield children
     finally:
+        # Workers exit by themselves once the master has sent quit; give them a moment.
+        deadline = time.monotonic() + WORKER_EXIT_WAIT_S
         for child in children:
-            if child.exited() is None:
-                child.process.send_signal(signal.SIGTERM)
-        for child in children:
-            child.stop()
+            child.stop(exit_wait_s=max(deadline - time.monotonic(), 0.0))
 
 
 def raise_if_exited(children: Sequence[ChildProcess]) -> None:
