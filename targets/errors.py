@@ -1,8 +1,8 @@
 """Errors raised by the reference targets.
 
-    TargetError            root
-    ├── TargetConfigError  an unknown variant name or an invalid setting: fix the option
-    └── StorageError       a shard cannot be opened, created or queried
+TargetError            root
+├── TargetConfigError  an unknown variant name or an invalid setting: fix the option
+└── StorageError       a shard cannot be opened, created or queried
 """
 
 from __future__ import annotations
