@@ -61,8 +61,21 @@ def run(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Local Locust worker processes (default: the CPU count).", min=1),
+        typer.Option(
+            help="Local Locust worker processes (default: the CPU count; 0 for none).", min=0
+        ),
     ] = None,
+    expect_workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Workers to wait for in all, local ones included; start the others with "
+            "`perfgate worker --master HOST:PORT` on other machines.",
+            min=1,
+        ),
+    ] = None,
+    worker_join_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for every expected worker to connect.", min=1)
+    ] = 60.0,
     out: Annotated[Path, typer.Option(help="Folder for the run folder and its files.")] = Path(
         "results"
     ),
@@ -93,7 +106,9 @@ def run(
         profile=profile,
         locustfile=locustfile,
         host=host,
-        workers=workers or max(os.cpu_count() or 1, 1),
+        workers=max(os.cpu_count() or 1, 1) if workers is None else workers,
+        expect_workers=expect_workers,
+        worker_join_timeout_s=worker_join_timeout,
         out=out,
         target=target,
         codec=codec,

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 WORKER_JOIN_TIMEOUT_S = 60.0
 FINAL_REPORT_TIMEOUT_S = 15.0
+LOCUST_MASTER_PORT = 5557
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +56,7 @@ class RunOptions:
     locustfile: Path | None = None
     host: str | None = None
     workers: int = max(os.cpu_count() or 1, 1)
+    expect_workers: int | None = None
     out: Path = Path("results")
     target: str = "raw"
     codec: str = "orjson"
@@ -64,6 +66,7 @@ class RunOptions:
     master_bind: str = "127.0.0.1"
     master_port: int = 0
     thresholds: tuple[str, ...] = ()
+    worker_join_timeout_s: float = WORKER_JOIN_TIMEOUT_S
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,9 +87,7 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     profile = load_profile(options.profile)
     for expression in options.thresholds:
         parse_threshold(expression)
-    if options.workers < 1:
-        msg = f"invalid --workers {options.workers}; start at least 1 worker"
-        raise ConfigError(msg)
+    expected = _expected_workers(options)
     locustfile = _choose_locustfile(options, profile)
 
     run_id = new_run_id()
@@ -97,7 +98,17 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     with contextlib.ExitStack() as stack:
         stack.enter_context(_sigterm_as_interrupt())
         url = _start_or_check_target(options, run_dir, stack)
-        master_port = options.master_port or free_port(options.master_bind)
+        remote = expected - options.workers
+        master_port = options.master_port or (
+            LOCUST_MASTER_PORT if remote else free_port(options.master_bind)
+        )
+        if remote:
+            logger.info(
+                "waiting for %d remote workers: run `perfgate worker --master %s:%d` on each",
+                remote,
+                options.master_bind,
+                master_port,
+            )
         swarm = Swarm(locustfile, url, options.master_bind, master_port)
         swarm.start()
         stack.callback(swarm.close)  # in case the workers fail to start
@@ -108,7 +119,7 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         )
         stack.callback(swarm.close)  # quit workers before their processes are stopped
         swarm.wait_for_workers(
-            options.workers, WORKER_JOIN_TIMEOUT_S, lambda: raise_if_exited(workers)
+            expected, options.worker_join_timeout_s, lambda: raise_if_exited(workers)
         )
         timeline = swarm.run_profile(profile, on_tick)
         result = swarm.collect(FINAL_REPORT_TIMEOUT_S)
@@ -127,6 +138,24 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     write_atomic(run_dir / "timeseries.csv", render_csv(timeseries_rows(timeline, result)))
     write_run(run_dir, record)
     return RunOutcome(record, run_dir)
+
+
+def _expected_workers(options: RunOptions) -> int:
+    """Return how many workers to wait for: the local ones plus those on other machines."""
+    if options.workers < 0:
+        msg = f"invalid --workers {options.workers}; pass 0 or more local workers"
+        raise ConfigError(msg)
+    expected = options.workers if options.expect_workers is None else options.expect_workers
+    if expected < 1:
+        msg = "no worker to run the load: pass --workers N or --expect-workers N with N >= 1"
+        raise ConfigError(msg)
+    if expected < options.workers:
+        msg = (
+            f"invalid --expect-workers {expected}: it counts all workers, so it cannot be "
+            f"less than the {options.workers} local workers"
+        )
+        raise ConfigError(msg)
+    return expected
 
 
 def _choose_locustfile(options: RunOptions, profile: Profile) -> Path:
