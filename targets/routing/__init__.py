@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 from targets.errors import TargetConfigError
 from targets.routing.jump import jump_hash
+from targets.routing.modulo import modulo_hash
+from targets.routing.rendezvous import rendezvous_hash
+from targets.routing.ring import ring_hash
 
 ShardRouter = Callable[[int, int], int]
 """Map `(key, shards)` to a shard index in `0..shards - 1`."""
@@ -19,6 +22,9 @@ DEFAULT_ROUTER = "jump"
 
 ROUTERS: dict[str, ShardRouter] = {
     "jump": jump_hash,
+    "modulo": modulo_hash,
+    "rendezvous": rendezvous_hash,
+    "ring": ring_hash,
 }
 
 

@@ -59,6 +59,7 @@ def test_jump_hash_rejects_no_buckets(buckets: int) -> None:
 def test_router_registry() -> None:
     assert get_router("jump") is jump_hash
     with pytest.raises(
-        TargetConfigError, match=r"unknown shard router 'modulo': expected one of jump"
+        TargetConfigError,
+        match=r"unknown shard router 'crc': expected one of jump, modulo, rendezvous, ring",
     ):
-        get_router("modulo")
+        get_router("crc")
