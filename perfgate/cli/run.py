@@ -94,6 +94,24 @@ def run(
         list[str] | None,
         typer.Option(help="Extra threshold such as 'p99 < 50ms'; repeat for more."),
     ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(help="Quick open-model run: arrivals per second over all workers."),
+    ] = None,
+    users: Annotated[
+        int | None, typer.Option(help="Quick closed-model run: concurrent users.", min=1)
+    ] = None,
+    spawn_rate: Annotated[
+        float | None, typer.Option(help="Quick closed-model run: users started per second.")
+    ] = None,
+    duration: Annotated[
+        str | None,
+        typer.Option(help="Quick run: length of the measurement, such as 10s or 2m (default 10s)."),
+    ] = None,
+    max_in_flight: Annotated[
+        int | None,
+        typer.Option(help="Open model: flows running at once over all workers.", min=1),
+    ] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Run the main job: a target, a Locust master and workers, a profile, and the results."""
@@ -109,6 +127,11 @@ def run(
         workers=max(os.cpu_count() or 1, 1) if workers is None else workers,
         expect_workers=expect_workers,
         worker_join_timeout_s=worker_join_timeout,
+        rate=rate,
+        users=users,
+        spawn_rate=spawn_rate,
+        duration_s=None if duration is None else _parse_duration(duration),
+        max_in_flight=max_in_flight,
         out=out,
         target=target,
         codec=codec,
@@ -123,12 +146,23 @@ def run(
     _print_outcome(outcome)
 
 
+def _parse_duration(text: str) -> float:
+    from perfgate.profiles.durations import parse_duration_s
+
+    try:
+        return parse_duration_s(text)
+    except ValueError as exc:
+        msg = f"--duration: {exc}"
+        raise ConfigError(msg) from None
+
+
 def _print_tick(tick: object) -> None:
     from perfgate.swarm.master import Tick
 
     assert isinstance(tick, Tick)
+    load = f"rate {tick.target_rps:>7.1f}/s" if tick.target_rps else f"users {tick.users:>5}"
     error_console.print(
-        f"[dim]{tick.stage:>8}[/] users {tick.users:>4}  ~{tick.recent_rps:>6} req/s  "
+        f"[dim]{tick.stage:>8}[/] {load}  ~{tick.recent_rps:>6} req/s  "
         f"failures {tick.recent_failures:>4}  worker CPU {tick.cpu_max_percent:5.1f}%",
         highlight=False,
     )

@@ -18,6 +18,11 @@ A profile file looks like this (all durations accept `500ms`, `20s`, `2m`):
     name = "steady"
     duration = "20s"
     users = 20
+
+An open-model profile sets `model = "open"` and gives each stage a `rate` in arrivals
+per second instead of `users`; `ramp = true` moves the rate linearly from the previous
+stage's rate. `max_in_flight` caps the flows running at once over all workers and
+`drop_after` is how long an arrival may wait for a free slot before it is dropped.
 """
 
 from __future__ import annotations
@@ -28,12 +33,33 @@ from typing import Any, NoReturn
 
 from perfgate.errors import ProfileError
 from perfgate.profiles.durations import parse_duration_s
-from perfgate.profiles.model import DEFAULT_MAX_GENERATOR_CPU_PERCENT, Profile, Stage
+from perfgate.profiles.model import (
+    DEFAULT_DROP_AFTER_S,
+    DEFAULT_MAX_GENERATOR_CPU_PERCENT,
+    DEFAULT_MAX_IN_FLIGHT,
+    LoadModel,
+    Profile,
+    Stage,
+)
 
 PROFILE_KEYS = frozenset(
-    {"name", "description", "locustfile", "warmup", "thresholds", "stages", "max_generator_cpu"}
+    {
+        "name",
+        "description",
+        "locustfile",
+        "model",
+        "warmup",
+        "thresholds",
+        "stages",
+        "max_generator_cpu",
+        "max_in_flight",
+        "drop_after",
+    }
 )
-STAGE_KEYS = frozenset({"name", "duration", "users", "spawn_rate", "measure"})
+STAGE_KEYS = {
+    LoadModel.CLOSED: frozenset({"name", "duration", "users", "spawn_rate", "measure"}),
+    LoadModel.OPEN: frozenset({"name", "duration", "rate", "ramp", "measure"}),
+}
 DEFAULT_SPAWN_RATE = 10.0
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +111,7 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
     """Validate a parsed TOML document as a profile read from `path`."""
     _reject_unknown_keys(document, PROFILE_KEYS, path, "top level")
 
+    model = _model(document, path)
     raw_stages = document.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
         msg = (
@@ -92,7 +119,7 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
             "add at least one [[stages]] table"
         )
         raise ProfileError(msg)
-    stages = tuple(_parse_stage(raw, index, path) for index, raw in enumerate(raw_stages))
+    stages = tuple(_parse_stage(raw, index, path, model) for index, raw in enumerate(raw_stages))
     _check_measured_stages(stages, path)
 
     locustfile = document.get("locustfile")
@@ -104,6 +131,9 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
     max_cpu = document.get("max_generator_cpu", DEFAULT_MAX_GENERATOR_CPU_PERCENT)
     if isinstance(max_cpu, bool) or not isinstance(max_cpu, int | float) or not 0 < max_cpu <= 100:
         _raise_type(path, "max_generator_cpu", max_cpu, "a percentage in (0, 100]")
+    max_in_flight = document.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT)
+    if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
+        _raise_type(path, "max_in_flight", max_in_flight, "a whole number >= 1")
 
     return Profile(
         name=_string(document, "name", path, default=path.stem),
@@ -114,17 +144,48 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
         warmup_s=_duration(document.get("warmup", 0), path, "warmup"),
         thresholds=tuple(thresholds),
         max_generator_cpu_percent=float(max_cpu),
+        model=model,
+        max_in_flight=max_in_flight,
+        drop_after_s=_duration(
+            document.get("drop_after", DEFAULT_DROP_AFTER_S), path, "drop_after"
+        ),
     )
 
 
-def _parse_stage(raw: object, index: int, path: Path) -> Stage:
+def _model(document: dict[str, Any], path: Path) -> LoadModel:
+    value = document.get("model", LoadModel.CLOSED.value)
+    try:
+        return LoadModel(value)
+    except ValueError:
+        _raise_type(path, "model", value, "'closed' (users) or 'open' (arrival rate)")
+
+
+def _parse_stage(raw: object, index: int, path: Path, model: LoadModel) -> Stage:
     where = f"stages[{index}]"
     if not isinstance(raw, dict):
-        _raise_type(path, where, raw, "a table with duration and users")
-    _reject_unknown_keys(raw, STAGE_KEYS, path, where)
-    if "duration" not in raw or "users" not in raw:
-        msg = f"profile {str(path)!r}: {where} needs both 'duration' and 'users'"
+        _raise_type(path, where, raw, "a table with duration and users or rate")
+    _reject_unknown_keys(raw, STAGE_KEYS[model], path, f"{where} (model {model.value!r})")
+    load_key = "users" if model is LoadModel.CLOSED else "rate"
+    if "duration" not in raw or load_key not in raw:
+        msg = f"profile {str(path)!r}: {where} needs both 'duration' and {load_key!r}"
         raise ProfileError(msg)
+
+    measure = raw.get("measure", True)
+    if not isinstance(measure, bool):
+        _raise_type(path, f"{where}.measure", measure, "true or false")
+    duration_s = _duration(raw["duration"], path, f"{where}.duration")
+    if duration_s <= 0:
+        _raise_type(path, f"{where}.duration", raw["duration"], "a duration > 0")
+    name = _string(raw, "name", path, default=f"stage-{index}")
+
+    if model is LoadModel.OPEN:
+        rate = raw["rate"]
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
+            _raise_type(path, f"{where}.rate", rate, "a number of arrivals per second >= 0")
+        ramp = raw.get("ramp", False)
+        if not isinstance(ramp, bool):
+            _raise_type(path, f"{where}.ramp", ramp, "true or false")
+        return Stage(name, duration_s, 0, 0.0, measure, rate=float(rate), ramp=ramp)
 
     users = raw["users"]
     if isinstance(users, bool) or not isinstance(users, int) or users < 0:
@@ -132,20 +193,7 @@ def _parse_stage(raw: object, index: int, path: Path) -> Stage:
     spawn_rate = raw.get("spawn_rate", DEFAULT_SPAWN_RATE)
     if isinstance(spawn_rate, bool) or not isinstance(spawn_rate, int | float) or spawn_rate <= 0:
         _raise_type(path, f"{where}.spawn_rate", spawn_rate, "a number of users per second > 0")
-    measure = raw.get("measure", True)
-    if not isinstance(measure, bool):
-        _raise_type(path, f"{where}.measure", measure, "true or false")
-    duration_s = _duration(raw["duration"], path, f"{where}.duration")
-    if duration_s <= 0:
-        _raise_type(path, f"{where}.duration", raw["duration"], "a duration > 0")
-
-    return Stage(
-        name=_string(raw, "name", path, default=f"stage-{index}"),
-        duration_s=duration_s,
-        users=users,
-        spawn_rate=float(spawn_rate),
-        measure=measure,
-    )
+    return Stage(name, duration_s, users, float(spawn_rate), measure)
 
 
 def _check_measured_stages(stages: tuple[Stage, ...], path: Path) -> None:
@@ -160,8 +208,9 @@ def _check_measured_stages(stages: tuple[Stage, ...], path: Path) -> None:
         )
         raise ProfileError(msg)
     for index in measured:
-        if stages[index].users < 1:
-            msg = f"profile {str(path)!r}: stages[{index}] is measured but has 0 users"
+        stage = stages[index]
+        if stage.users < 1 and not stage.rate:
+            msg = f"profile {str(path)!r}: stages[{index}] is measured but offers no load"
             raise ProfileError(msg)
 
 

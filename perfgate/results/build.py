@@ -19,7 +19,7 @@ from hdrh.histogram import HdrHistogram
 
 from perfgate.histograms.histogram import new_histogram, summarize
 from perfgate.histograms.hlog import IntervalHistogram
-from perfgate.profiles.model import Profile
+from perfgate.profiles.model import LoadModel, Profile
 from perfgate.results.schema import (
     RUN_SCHEMA,
     EndpointResult,
@@ -32,12 +32,16 @@ from perfgate.results.schema import (
     ThresholdInfo,
     WindowInfo,
 )
+from perfgate.swarm.arrivals import LATE_TOLERANCE_S
 from perfgate.swarm.collector import SecondSample
 from perfgate.swarm.master import SwarmResult, Timeline
+from perfgate.swarm.wire import FLOW_PREFIX
 from perfgate.thresholds import judge, parse_threshold
 
 TOTAL = "total"
 WINDOW_SLACK_S = 0.05
+MAX_LATE_ARRIVAL_RATIO = 0.01
+UNCORRECTED_TAG_SUFFIX = "#uncorrected"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,26 +60,46 @@ class _Accumulator:
     requests: int = 0
     failures: int = 0
     histogram: HdrHistogram = dataclasses.field(default_factory=new_histogram)
+    uncorrected: HdrHistogram | None = None
     errors: dict[str, int] = dataclasses.field(default_factory=dict)
+    response_bytes: int = 0
 
     def add(self, sample: SecondSample) -> None:
         self.requests += sample.requests
         self.failures += sample.failures
+        self.response_bytes += sample.response_bytes
         self.histogram.add(sample.histogram)
+        if sample.uncorrected is not None:
+            if self.uncorrected is None:
+                self.uncorrected = new_histogram()
+            self.uncorrected.add(sample.uncorrected)
         for message, count in sample.errors.items():
             self.errors[message] = self.errors.get(message, 0) + count
 
-    def result(self, name: str, duration_s: float) -> EndpointResult:
-        summary = summarize(self.histogram)
+    def result(self, name: str, duration_s: float, *, open_model: bool) -> EndpointResult:
+        uncorrected = None
+        if open_model:
+            uncorrected_summary = summarize(self.uncorrected or new_histogram())
+            uncorrected = LatencyMs(**uncorrected_summary.as_dict())
         return EndpointResult(
             name=name,
             requests=self.requests,
             failures=self.failures,
             rps=round(self.requests / duration_s, 3) if duration_s > 0 else 0.0,
             fail_ratio=round(self.failures / self.requests, 6) if self.requests else 0.0,
-            latency_ms=LatencyMs(**summary.as_dict()),
+            latency_ms=LatencyMs(**summarize(self.histogram).as_dict()),
             errors=dict(sorted(self.errors.items(), key=lambda item: -item[1])),
+            latency_uncorrected_ms=uncorrected,
+            bytes_received=self.response_bytes,
+            bandwidth_bytes_per_s=(
+                round(self.response_bytes / duration_s, 1) if duration_s > 0 else 0.0
+            ),
         )
+
+
+def is_flow(endpoint: str) -> bool:
+    """Return whether an endpoint name stands for a whole multi-request flow."""
+    return endpoint.startswith(FLOW_PREFIX)
 
 
 def window_seconds(timeline: Timeline) -> tuple[int, int]:
@@ -93,15 +117,20 @@ def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> 
     """Build run.json's record: window summaries, generator health, thresholds, verdict."""
     first, end = window_seconds(timeline)
     duration_s = float(end - first)
+    open_model = inputs.profile.model is LoadModel.OPEN
     per_endpoint: dict[str, _Accumulator] = defaultdict(_Accumulator)
     total = _Accumulator()
     for sample in result.snapshot.samples:
         if first <= sample.second < end:
             per_endpoint[sample.endpoint].add(sample)
-            total.add(sample)
+            if not is_flow(sample.endpoint):
+                total.add(sample)
 
-    endpoints = [per_endpoint[name].result(name, duration_s) for name in sorted(per_endpoint)]
-    total_result = total.result(TOTAL, duration_s)
+    endpoints = [
+        per_endpoint[name].result(name, duration_s, open_model=open_model)
+        for name in sorted(per_endpoint)
+    ]
+    total_result = total.result(TOTAL, duration_s, open_model=open_model)
     generator = _generator_info(inputs.profile, timeline, result)
     reasons = _invalid_reasons(inputs.profile, timeline, result, generator, total_result)
     thresholds = _judge_thresholds(inputs, total_result, endpoints, valid=not reasons)
@@ -139,17 +168,26 @@ def _generator_info(profile: Profile, timeline: Timeline, result: SwarmResult) -
     first, end = window_seconds(timeline)
     window_cpu = [tick.cpu_max_percent for tick in timeline.ticks if first <= tick.second < end]
     cpu_max = round(max(window_cpu, default=0.0), 1)
-    workers = result.snapshot.workers
+    accounts = result.snapshot.workers
+    arrivals = sum(account.arrivals for account in accounts)
+    late = sum(account.late_arrivals for account in accounts)
+    late_ratio = late / arrivals if arrivals else 0.0
     return GeneratorInfo(
         workers=len(result.joined_workers),
         workers_lost=len(result.lost_workers),
         cpu_max_percent=cpu_max,
-        saturated=cpu_max >= profile.max_generator_cpu_percent,
-        dropped_arrivals=0,
-        requests_recorded=sum(account.recorded_total for account in workers),
-        requests_received=sum(account.received_total for account in workers),
+        saturated=(
+            cpu_max >= profile.max_generator_cpu_percent or late_ratio > MAX_LATE_ARRIVAL_RATIO
+        ),
+        dropped_arrivals=sum(account.dropped_arrivals for account in accounts),
+        requests_recorded=sum(
+            sample.requests for sample in result.snapshot.samples if not is_flow(sample.endpoint)
+        ),
+        samples_lost=sum(account.lost_requests for account in accounts),
         locust_requests=result.locust_requests,
         rejected_reports=result.snapshot.rejected_reports,
+        arrivals=arrivals,
+        late_arrivals=late,
     )
 
 
@@ -169,16 +207,22 @@ def _invalid_reasons(
         )
     if result.lost_workers:
         reasons.append(
-            f"{len(result.lost_workers)} worker(s) lost: no final report from {', '.join(result.lost_workers)}"
+            f"{len(result.lost_workers)} worker(s) lost: no final report from "
+            f"{', '.join(result.lost_workers)}"
         )
-    if generator.saturated:
+    if generator.cpu_max_percent >= profile.max_generator_cpu_percent:
         reasons.append(
             f"load generator saturated: a worker reached {generator.cpu_max_percent}% CPU "
             f"(limit {profile.max_generator_cpu_percent}%); add workers or lower the load"
         )
-    missing = generator.requests_recorded - generator.requests_received
-    if missing and not result.lost_workers:
-        reasons.append(f"{missing} recorded requests never reached the master")
+    elif generator.saturated:
+        reasons.append(
+            f"load generator fell behind its schedule: {generator.late_arrivals} of "
+            f"{generator.arrivals} arrivals started over "
+            f"{LATE_TOLERANCE_S * 1000:.0f} ms late; add workers or lower the rate"
+        )
+    if generator.samples_lost and not result.lost_workers:
+        reasons.append(f"{generator.samples_lost} recorded samples never reached the master")
     if generator.rejected_reports:
         reasons.append(f"{generator.rejected_reports} worker reports could not be read")
     if timeline.steady and total.requests == 0:
@@ -225,19 +269,30 @@ def _profile_info(profile: Profile, timeline: Timeline) -> ProfileInfo:
                 end_s=round(span.end_s - timeline.started_at_s, 3),
                 users=span.users,
                 measure=span.measure,
+                rate=stage.rate,
             )
-            for span in timeline.stages
+            for span, stage in zip(timeline.stages, profile.stages, strict=False)
         ],
+        model=profile.model.value,
     )
 
 
 def _iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    moment = datetime.fromtimestamp(epoch_s, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def interval_histograms(result: SwarmResult) -> list[IntervalHistogram]:
-    """Return one interval histogram per endpoint and second, in time order."""
-    return [
-        IntervalHistogram(sample.endpoint, float(sample.second), 1.0, sample.histogram)
-        for sample in result.snapshot.samples
-    ]
+    """Return one interval histogram per endpoint and second, in time order.
+
+    Open-model runs add each endpoint's uncorrected latencies under the tag
+    `<endpoint>#uncorrected`; the plain tag holds the corrected ones.
+    """
+    intervals = []
+    for sample in result.snapshot.samples:
+        second = float(sample.second)
+        intervals.append(IntervalHistogram(sample.endpoint, second, 1.0, sample.histogram))
+        if sample.uncorrected is not None:
+            tag = sample.endpoint + UNCORRECTED_TAG_SUFFIX
+            intervals.append(IntervalHistogram(tag, second, 1.0, sample.uncorrected))
+    return intervals

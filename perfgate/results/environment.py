@@ -8,7 +8,16 @@ import platform
 import subprocess
 from pathlib import Path
 
-PACKAGES = ("perfgate", "locust", "orjson", "msgspec", "uvloop", "httptools", "hdrhistogram", "gevent")
+PACKAGES = (
+    "perfgate",
+    "locust",
+    "orjson",
+    "msgspec",
+    "uvloop",
+    "httptools",
+    "hdrhistogram",
+    "gevent",
+)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,7 +41,7 @@ def describe_environment() -> dict[str, object]:
 
 
 def git_commit() -> str | None:
-    """Return the commit of perfgate's checkout, with `-dirty` if it has changes; None outside git."""
+    """Return the commit of perfgate's checkout, `-dirty` if it has changes, None outside git."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH is the user's git

@@ -24,7 +24,13 @@ class LatencyMs(msgspec.Struct):
 
 
 class EndpointResult(msgspec.Struct):
-    """One endpoint over the measurement window (`name` is `total` for the sum)."""
+    """One endpoint over the measurement window (`name` is `total` for the sum).
+
+    In open-model runs `latency_ms` counts from each request's intended start
+    (corrected for coordinated omission) and `latency_uncorrected_ms` from the actual
+    send; closed-model runs have only `latency_ms`, from the actual send. Endpoints
+    named `FLOW <task>` time whole multi-request flows and are not part of `total`.
+    """
 
     name: str
     requests: int
@@ -33,6 +39,9 @@ class EndpointResult(msgspec.Struct):
     fail_ratio: float
     latency_ms: LatencyMs
     errors: dict[str, int] = {}
+    latency_uncorrected_ms: LatencyMs | None = None
+    bytes_received: int = 0
+    bandwidth_bytes_per_s: float = 0.0
 
 
 class TargetInfo(msgspec.Struct):
@@ -55,10 +64,14 @@ class GeneratorInfo(msgspec.Struct):
         workers: workers that joined the run.
         workers_lost: workers whose final report never arrived.
         cpu_max_percent: the busiest worker's CPU inside the window (100 = one core).
-        saturated: whether `cpu_max_percent` reached the profile's limit.
-        dropped_arrivals: arrivals that could not start (open model only; 0 otherwise).
-        requests_recorded: requests the workers recorded over the whole run.
-        requests_received: requests whose samples reached the master.
+        saturated: whether the generator could not keep up: `cpu_max_percent` reached
+            the profile's limit, or (open model) over 1% of arrivals started late.
+        dropped_arrivals: open model: arrivals that found no free slot within the wait
+            limit and never started, over the whole run; 0 in the closed model.
+        arrivals: open model: arrivals due over the whole run.
+        late_arrivals: open model: arrivals that the workers' schedulers started late.
+        requests_recorded: HTTP requests merged on the master over the whole run.
+        samples_lost: samples the workers recorded that never reached the master.
         locust_requests: requests counted by Locust's own statistics, for cross-checking.
         rejected_reports: worker reports the master could not read.
     """
@@ -69,9 +82,11 @@ class GeneratorInfo(msgspec.Struct):
     saturated: bool
     dropped_arrivals: int
     requests_recorded: int
-    requests_received: int
+    samples_lost: int
     locust_requests: int
     rejected_reports: int
+    arrivals: int = 0
+    late_arrivals: int = 0
 
 
 class WindowInfo(msgspec.Struct):
@@ -83,23 +98,25 @@ class WindowInfo(msgspec.Struct):
 
 
 class StageInfo(msgspec.Struct):
-    """One stage as it ran, in seconds since the run started."""
+    """One stage as it ran, in seconds since the run started; `rate` is open-model only."""
 
     name: str
     start_s: float
     end_s: float
     users: int
     measure: bool
+    rate: float | None = None
 
 
 class ProfileInfo(msgspec.Struct):
-    """The profile that drove the run."""
+    """The profile that drove the run; `model` is `closed` (users) or `open` (rate)."""
 
     name: str
     path: str
     description: str
     warmup_s: float
     stages: list[StageInfo]
+    model: str = "closed"
 
 
 class ThresholdInfo(msgspec.Struct):

@@ -16,7 +16,6 @@ from hdrh.histogram import HdrHistogram
 
 from perfgate.histograms.histogram import new_histogram, percentile_ms
 from perfgate.results.build import TOTAL, window_seconds
-
 from perfgate.swarm.collector import SecondSample
 from perfgate.swarm.master import SwarmResult, Tick, Timeline
 
@@ -29,6 +28,7 @@ COLUMNS = (
     "p50_ms",
     "p99_ms",
     "users",
+    "target_rps",
     "generator_cpu_percent",
     "stage",
     "phase",
@@ -61,14 +61,16 @@ def timeseries_rows(timeline: Timeline, result: SwarmResult) -> list[dict[str, o
             merged.add(histogram)
             total_requests += requests
             total_failures += failures
-            rows.append(_row(second, timeline, endpoint, requests, failures, histogram, tick, phase))
+            rows.append(
+                _row(second, timeline, endpoint, requests, failures, histogram, tick, phase)
+            )
         rows.append(
             _row(second, timeline, TOTAL, total_requests, total_failures, merged, tick, phase)
         )
     return rows
 
 
-def _row(
+def _row(  # noqa: PLR0917 - one argument per CSV column group
     second: int,
     timeline: Timeline,
     endpoint: str,
@@ -87,6 +89,7 @@ def _row(
         "p50_ms": percentile_ms(histogram, 50.0) if requests else "",
         "p99_ms": percentile_ms(histogram, 99.0) if requests else "",
         "users": tick.users if tick else "",
+        "target_rps": tick.target_rps if tick else "",
         "generator_cpu_percent": tick.cpu_max_percent if tick else "",
         "stage": tick.stage if tick else "",
         "phase": phase,
@@ -100,5 +103,3 @@ def render_csv(rows: list[dict[str, object]]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
-
-

@@ -34,6 +34,9 @@ class WorkerAccount:
         recorded_total: requests the worker says it recorded, as of its newest report.
         received_total: requests the master has received from it in reports.
         out_of_order: reports that arrived with a sequence number not one above the last.
+        arrivals: open model: arrivals due on the worker, as of its newest report.
+        dropped_arrivals: open model: arrivals that never started.
+        late_arrivals: open model: arrivals its scheduler started late.
     """
 
     worker_id: str
@@ -42,6 +45,9 @@ class WorkerAccount:
     recorded_total: int = 0
     received_total: int = 0
     out_of_order: int = 0
+    arrivals: int = 0
+    dropped_arrivals: int = 0
+    late_arrivals: int = 0
 
     @property
     def lost_requests(self) -> int:
@@ -51,7 +57,11 @@ class WorkerAccount:
 
 @dataclasses.dataclass(frozen=True)
 class SecondSample:
-    """One endpoint's merged results for one second of the run, over all workers."""
+    """One endpoint's merged results for one second of the run, over all workers.
+
+    `uncorrected` holds the latencies from the actual send in open-model runs
+    (`histogram` then counts from the intended start); it is None in closed runs.
+    """
 
     second: int
     endpoint: str
@@ -59,6 +69,8 @@ class SecondSample:
     failures: int
     histogram: HdrHistogram
     errors: dict[str, int]
+    uncorrected: HdrHistogram | None = None
+    response_bytes: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +87,9 @@ class _Pending:
     requests: int = 0
     failures: int = 0
     payloads: list[str] = dataclasses.field(default_factory=list)
+    uncorrected_payloads: list[str] = dataclasses.field(default_factory=list)
     errors: dict[str, int] = dataclasses.field(default_factory=dict)
+    response_bytes: int = 0
 
 
 class ReportCollector:
@@ -145,6 +159,9 @@ class ReportCollector:
         account.last_sequence = report.sequence
         account.recorded_total = report.recorded_total
         account.finished = account.finished or report.final
+        account.arrivals = report.arrivals
+        account.dropped_arrivals = report.dropped_arrivals
+        account.late_arrivals = report.late_arrivals
 
         for delta in report.seconds:
             for endpoint, data in delta.endpoints.items():
@@ -152,6 +169,9 @@ class ReportCollector:
                 pending.requests += data.requests
                 pending.failures += data.failures
                 pending.payloads.append(data.histogram)
+                if data.uncorrected is not None:
+                    pending.uncorrected_payloads.append(data.uncorrected)
+                pending.response_bytes += data.response_bytes
                 for message, count in data.errors.items():
                     pending.errors[message] = pending.errors.get(message, 0) + count
                 account.received_total += data.requests
@@ -174,6 +194,12 @@ class ReportCollector:
                 failures=pending.failures,
                 histogram=_merge_payloads(pending.payloads),
                 errors=dict(pending.errors),
+                uncorrected=(
+                    _merge_payloads(pending.uncorrected_payloads)
+                    if pending.uncorrected_payloads
+                    else None
+                ),
+                response_bytes=pending.response_bytes,
             )
             for (second, endpoint), pending in sorted(self._pending.items())
         )

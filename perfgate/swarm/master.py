@@ -16,14 +16,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from perfgate.errors import SwarmError
-from perfgate.profiles.model import Profile, Stage
+from perfgate.profiles.model import LoadModel, Profile, Stage
+from perfgate.swarm.arrivals import RateStage, rate_stages
 from perfgate.swarm.collector import CollectorSnapshot, ReportCollector
+from perfgate.swarm.wire import OPEN_START_MESSAGE, OPEN_STOP_MESSAGE, OpenPlan
 
 logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
 POLL_S = 0.1
+OPEN_START_DELAY_S = 1.0
+
+
+def _rate_at(stage: RateStage, elapsed_s: float) -> float:
+    """Return the arrival rate a stage asks for `elapsed_s` after its start."""
+    fraction = min(max(elapsed_s / stage.duration_s, 0.0), 1.0)
+    return stage.from_rps + (stage.to_rps - stage.from_rps) * fraction
 
 
 class SwarmState(enum.Enum):
@@ -49,6 +60,7 @@ class Tick:
         recent_rps: requests completed in the second before last, as received so far;
             for progress display only, since reports lag by up to a second.
         recent_failures: failures in that same second.
+        target_rps: open model: the arrival rate the plan asks for at this moment.
     """
 
     at_s: float
@@ -58,6 +70,7 @@ class Tick:
     workers: int
     recent_rps: int = 0
     recent_failures: int = 0
+    target_rps: float = 0.0
 
     @property
     def second(self) -> int:
@@ -127,10 +140,14 @@ class _Schedule:
     @classmethod
     def start_on_next_second(cls) -> _Schedule:
         """Wait for the next whole wall-clock second, so samples line up with seconds."""
+        return cls.start_at(math.ceil(time.time()))
+
+    @classmethod
+    def start_at(cls, origin_s: float) -> _Schedule:
+        """Wait until the wall-clock time `origin_s` and start the schedule there."""
         import gevent
 
-        now_s = time.time()
-        gevent.sleep(math.ceil(now_s) - now_s)
+        gevent.sleep(max(origin_s - time.time(), 0.0))
         origin_monotonic = time.monotonic()
         return cls(time.time(), origin_monotonic, origin_monotonic + TICK_S)
 
@@ -229,6 +246,8 @@ class Swarm:
         """
         self._require(SwarmState.STARTED)
         self._state = SwarmState.RUNNING
+        if profile.model is LoadModel.OPEN:
+            return self._run_open_plan(profile, on_tick)
         schedule = _Schedule.start_on_next_second()
         spans: list[StageSpan] = []
         window_start_s: float | None = None
@@ -296,13 +315,87 @@ class Swarm:
         span = StageSpan(stage.name, start_s, time.time(), stage.users, stage.measure)
         return span, reached_at_s
 
+    def _run_open_plan(self, profile: Profile, on_tick: Callable[[Tick], None]) -> Timeline:
+        """Send every worker its share of the arrival plan, then follow it until it ends.
+
+        The plan starts on a whole second at least `OPEN_START_DELAY_S` ahead, so that it
+        reaches every worker before its first arrival is due.
+        """
+        plan = rate_stages(
+            [(stage.duration_s, stage.rate or 0.0, stage.ramp) for stage in profile.stages]
+        )
+        origin_s = float(math.ceil(time.time() + OPEN_START_DELAY_S))
+        workers = sorted(self._joined)
+        slots = math.ceil(profile.max_in_flight / len(workers))
+        for index, worker in enumerate(workers):
+            message = OpenPlan(
+                origin_s=origin_s,
+                stages=[(stage.duration_s, stage.from_rps, stage.to_rps) for stage in plan],
+                index=index,
+                count=len(workers),
+                max_in_flight=slots,
+                drop_after_s=profile.drop_after_s,
+                host=self._host_url,
+            )
+            self._runner.send_message(OPEN_START_MESSAGE, msgspec.to_builtins(message), worker)
+        logger.info("open plan sent to %d workers; it starts at %.0f", len(workers), origin_s)
+
+        schedule = _Schedule.start_at(origin_s)
+        spans = self._follow_open_plan(profile, plan, schedule, on_tick)
+        self._runner.send_message(OPEN_STOP_MESSAGE, None)
+        measured = [span for span in spans if span.measure]
+        window_start_s = measured[0].start_s + profile.warmup_s if measured else None
+        window_end_s = measured[-1].end_s if measured else spans[-1].end_s
+        if window_start_s is not None and window_start_s >= window_end_s:
+            window_start_s = None
+        return Timeline(
+            started_at_s=origin_s,
+            ended_at_s=time.time(),
+            stages=tuple(spans),
+            window_start_s=window_start_s,
+            window_end_s=window_end_s,
+            ticks=tuple(schedule.ticks),
+        )
+
+    def _follow_open_plan(
+        self,
+        profile: Profile,
+        plan: list[RateStage],
+        schedule: _Schedule,
+        on_tick: Callable[[Tick], None],
+    ) -> list[StageSpan]:
+        """Sample once a second until the plan's end; stages are spans of the plan."""
+        import gevent
+
+        spans = []
+        offset_s = 0.0
+        for stage, rate_stage in zip(profile.stages, plan, strict=True):
+            start_s = schedule.origin_s + offset_s
+            offset_s += stage.duration_s
+            deadline = schedule.origin_monotonic + offset_s
+            while (now := time.monotonic()) < deadline:
+                if schedule.tick_due(now):
+                    elapsed_s = stage.duration_s - (deadline - now)
+                    tick = self._sample(stage.name, _rate_at(rate_stage, elapsed_s))
+                    schedule.ticks.append(tick)
+                    on_tick(tick)
+                if self._live_workers() == 0:
+                    logger.error("every worker is gone; ending the open plan early")
+                    spans.append(StageSpan(stage.name, start_s, time.time(), 0, stage.measure))
+                    return spans
+                gevent.sleep(min(POLL_S, max(deadline - now, 0.0)))
+            spans.append(
+                StageSpan(stage.name, start_s, schedule.origin_s + offset_s, 0, stage.measure)
+            )
+        return spans
+
     def _target_reached(self, users: int) -> bool:
         return bool(self._runner.spawning_completed) and self._runner.user_count == users
 
     def _live_workers(self) -> int:
         return sum(1 for client in self._runner.clients.values() if client.state != "missing")
 
-    def _sample(self, stage_name: str) -> Tick:
+    def _sample(self, stage_name: str, target_rps: float = 0.0) -> Tick:
         now_s = time.time()
         cpu = [float(client.cpu_usage) for client in self._runner.clients.values()]
         recent = self._collector.live_counts(int(now_s) - 2).values()
@@ -314,6 +407,7 @@ class Swarm:
             workers=self._live_workers(),
             recent_rps=sum(requests for requests, _ in recent),
             recent_failures=sum(failures for _, failures in recent),
+            target_rps=round(target_rps, 3),
         )
 
     def _stop_users(self) -> float:

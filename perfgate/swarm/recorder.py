@@ -28,6 +28,8 @@ class _EndpointBucket:
     requests: int = 0
     failures: int = 0
     errors: dict[str, int] = dataclasses.field(default_factory=dict)
+    uncorrected: HdrHistogram | None = None
+    response_bytes: int = 0
 
     def add_error(self, message: str) -> None:
         text = message[:MAX_ERROR_LENGTH]
@@ -41,6 +43,8 @@ class _EndpointBucket:
             failures=self.failures,
             histogram=encode(self.histogram),
             errors=dict(self.errors),
+            uncorrected=None if self.uncorrected is None else encode(self.uncorrected),
+            response_bytes=self.response_bytes,
         )
 
 
@@ -55,6 +59,9 @@ class WorkerRecorder:
         self._seconds: dict[int, dict[str, _EndpointBucket]] = {}
         self._sequence = 0
         self._recorded_total = 0
+        self.arrivals = 0
+        self.dropped_arrivals = 0
+        self.late_arrivals = 0
 
     @property
     def recorded_total(self) -> int:
@@ -69,9 +76,29 @@ class WorkerRecorder:
         """
         self._seconds.clear()
         self._recorded_total = 0
+        self.arrivals = 0
+        self.dropped_arrivals = 0
+        self.late_arrivals = 0
 
-    def record(self, endpoint: str, latency_ms: float, error: str | None) -> None:
-        """Record one completed request under the second in which it completed."""
+    def record(
+        self,
+        endpoint: str,
+        latency_ms: float,
+        error: str | None,
+        *,
+        uncorrected_ms: float | None = None,
+        response_bytes: int = 0,
+    ) -> None:
+        """Record one completed request under the second in which it completed.
+
+        Args:
+            endpoint: method and route, such as `GET /db`.
+            latency_ms: the latency to summarize: from the intended start in the open
+                model, from the actual send in the closed model.
+            error: the failure message, or None for a success.
+            uncorrected_ms: open model only: the latency from the actual send.
+            response_bytes: response body bytes received.
+        """
         second = int(self._clock_s())
         buckets = self._seconds.get(second)
         if buckets is None:
@@ -81,7 +108,12 @@ class WorkerRecorder:
             bucket = buckets[endpoint] = _EndpointBucket()
 
         bucket.histogram.record_value(clamp_us(latency_ms * 1000.0))
+        if uncorrected_ms is not None:
+            if bucket.uncorrected is None:
+                bucket.uncorrected = new_histogram()
+            bucket.uncorrected.record_value(clamp_us(uncorrected_ms * 1000.0))
         bucket.requests += 1
+        bucket.response_bytes += response_bytes
         if error is not None:
             bucket.failures += 1
             bucket.add_error(error)
@@ -105,4 +137,7 @@ class WorkerRecorder:
             recorded_total=self._recorded_total,
             perfgate_version=perfgate.__version__,
             seconds=seconds,
+            arrivals=self.arrivals,
+            dropped_arrivals=self.dropped_arrivals,
+            late_arrivals=self.late_arrivals,
         )

@@ -26,6 +26,7 @@ from perfgate.errors import ConfigError
 from perfgate.histograms.hlog import write_interval_log
 from perfgate.profiles import load_profile
 from perfgate.profiles.model import Profile
+from perfgate.profiles.quick import quick_profile
 from perfgate.results.build import RunInputs, build_record, interval_histograms
 from perfgate.results.environment import describe_environment
 from perfgate.results.schema import RunRecord, TargetInfo
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 WORKER_JOIN_TIMEOUT_S = 60.0
 FINAL_REPORT_TIMEOUT_S = 15.0
 LOCUST_MASTER_PORT = 5557
+QUICK_DURATION_S = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +69,11 @@ class RunOptions:
     master_port: int = 0
     thresholds: tuple[str, ...] = ()
     worker_join_timeout_s: float = WORKER_JOIN_TIMEOUT_S
+    rate: float | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    duration_s: float | None = None
+    max_in_flight: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +91,7 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         ConfigError: the profile, a threshold or an option is invalid.
         InvalidRunError: the target is unreachable or the swarm failed to start.
     """
-    profile = load_profile(options.profile)
+    profile = _choose_profile(options)
     for expression in options.thresholds:
         parse_threshold(expression)
     expected = _expected_workers(options)
@@ -138,6 +145,26 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     write_atomic(run_dir / "timeseries.csv", render_csv(timeseries_rows(timeline, result)))
     write_run(run_dir, record)
     return RunOutcome(record, run_dir)
+
+
+def _choose_profile(options: RunOptions) -> Profile:
+    """Load the named profile, or build one from --rate/--users and --duration."""
+    if options.rate is None and options.users is None:
+        if options.duration_s is not None:
+            msg = "--duration needs --rate or --users; a profile file sets its own durations"
+            raise ConfigError(msg)
+        profile = load_profile(options.profile)
+        if options.max_in_flight is not None:
+            profile = dataclasses.replace(profile, max_in_flight=options.max_in_flight)
+        return profile
+    return quick_profile(
+        rate=options.rate,
+        users=options.users,
+        spawn_rate=options.spawn_rate,
+        duration_s=options.duration_s if options.duration_s is not None else QUICK_DURATION_S,
+        max_in_flight=options.max_in_flight,
+        locustfile=options.locustfile,
+    )
 
 
 def _expected_workers(options: RunOptions) -> int:

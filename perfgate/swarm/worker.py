@@ -28,9 +28,10 @@ def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
 
     user_classes = load_user_classes(locustfile)
     environment = Environment(user_classes=user_classes, events=events)
-    install_worker_plugin(environment, WorkerRecorder())
+    plugin = install_worker_plugin(environment, user_classes, WorkerRecorder())
 
     logger.info("worker connecting to master %s:%d", master_host, master_port)
     runner = environment.create_worker_runner(master_host, master_port)
+    plugin.attach(runner)
     runner.greenlet.join()
     logger.info("worker stopped")

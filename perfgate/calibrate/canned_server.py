@@ -1,0 +1,73 @@
+"""A canned-response HTTP/1.1 server: the fastest answer a Python asyncio server can give.
+
+It answers every request with the same small JSON body, without parsing beyond
+finding the end of each request's head, so it measures the load generator, not the
+server. Requests must have no body (GET); pipelined requests are answered in one
+write. It counts the requests it answered, so tests can compare that count with what
+perfgate reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+logger = logging.getLogger(__name__)
+
+BODY = b'{"message":"Hello, World!"}'
+RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nServer: canned\r\nContent-Type: application/json\r\n"
+    b"Content-Length: " + str(len(BODY)).encode() + b"\r\n\r\n" + BODY
+)
+HEAD_END = b"\r\n\r\n"
+MAX_HEAD_BYTES = 64 * 1024
+
+
+class CannedProtocol(asyncio.Protocol):
+    """Answer each request head with the canned response."""
+
+    def __init__(self, counter: list[int]) -> None:
+        self._counter = counter
+        self._buffer = b""
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport for writing."""
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        """Answer every complete request head in the buffer."""
+        self._buffer += data
+        complete = self._buffer.count(HEAD_END)
+        if complete:
+            self._buffer = self._buffer[self._buffer.rfind(HEAD_END) + len(HEAD_END) :]
+            self._counter[0] += complete
+            assert self._transport is not None
+            self._transport.write(RESPONSE * complete)
+        elif len(self._buffer) > MAX_HEAD_BYTES and self._transport is not None:
+            self._transport.close()
+
+
+async def serve_canned(host: str, port: int, ready: asyncio.Event | None = None) -> int:
+    """Serve until cancelled or SIGTERM/SIGINT, and return how many requests were answered."""
+    counter = [0]
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: CannedProtocol(counter), host, port)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    address = server.sockets[0].getsockname()
+    logger.info("canned server listening on %s:%d", address[0], address[1])
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+        logger.info("canned server stopped after %d requests", counter[0])
+    return counter[0]
