@@ -119,7 +119,7 @@ def _announce(config: TargetConfig, host: str, port: int) -> None:
 
 
 def _remove_ready_file(path: Path | None) -> None:
-    """Remove the ready file, so that it never names a port nobody listens on."""
+    """Remove the ready file, so that it never names a port that no server listens on."""
     if path is not None:
         path.unlink(missing_ok=True)
 

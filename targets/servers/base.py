@@ -1,4 +1,4 @@
-"""What every server variant offers `targets.serve`: a start/stop lifecycle on one address."""
+"""The interface every server variant implements: a start/stop lifecycle on one address."""
 
 from __future__ import annotations
 

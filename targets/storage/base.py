@@ -48,8 +48,8 @@ class Storage(Protocol):
     async def update_worlds(self, world_ids: Sequence[int]) -> list[WorldRow]:
         """Read each row, store a new random number in it and return the new rows.
 
-        The result has one row per id, in the order given; a repeated id gets the
-        same new number each time it appears, which is the number stored.
+        The result has one row per id, in the order given. A repeated id gets the
+        same new number each time it appears, and that number is the one stored.
         """
         ...
 

@@ -42,9 +42,7 @@ def test_pipelined_responses_in_request_order(
     assert not connection.is_closed_by_server(STAYS_OPEN_S)
 
 
-def test_pipelined_burst_answered_completely(
-    target: TargetProcess, raw_client: RawClientFactory
-) -> None:
+def test_pipelined_burst_fully_served(target: TargetProcess, raw_client: RawClientFactory) -> None:
     connection = raw_client(target)
 
     connection.send(request_bytes("/plaintext") * 256)

@@ -54,7 +54,7 @@ class RecordingTransport(asyncio.Transport):
 
 
 class SlowEndpoints:
-    """`/slow` waits for `release`; `/fast` answers at once."""
+    """`/slow` waits for `release`; `/fast` responds at once."""
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
@@ -175,7 +175,7 @@ async def test_full_write_buffer_pauses_reading(
     assert transport.reading
 
 
-async def test_handler_error_answers_500(
+async def test_handler_error_responds_500(
     connections: set[HttpProtocol], transport: RecordingTransport
 ) -> None:
     async def broken(query: bytes) -> Response:

@@ -2,8 +2,8 @@
 
 Requests on one connection may be pipelined, and responses leave in request order.
 Responses that are ready during one `data_received` call are written with one
-`write` or `writelines` call. A request whose handler awaits storage holds back
-every later response on its connection until it is answered.
+`write` or `writelines` call. While a handler awaits storage, every later response
+on its connection waits until that handler's response is written.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ _ERROR_REPORT_INTERVAL_S = 1.0
 
 
 class _RequestRejectedError(Exception):
-    """Raised in a parser callback to stop parsing and answer with `response`."""
+    """Raised in a parser callback to stop parsing and respond with `response`."""
 
     def __init__(self, response: Response) -> None:
         super().__init__(response[0].status.phrase)
@@ -66,7 +66,7 @@ class _ErrorReporter:
             self._suppressed += 1
             return
         logger.error(
-            "request handler failed, answered 500 (%d more failures not logged since the last)",
+            "request handler failed, sent 500 (%d failures since the previous report not logged)",
             self._suppressed,
             exc_info=exc,
         )
@@ -137,7 +137,7 @@ class HttpProtocol(asyncio.Protocol):
         self._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Unregister the connection and drop the requests not answered yet."""
+        """Unregister the connection and drop requests whose responses are not written yet."""
         self._connections.discard(self)
         self._closing = True
         if self._drain_task is not None:
@@ -146,7 +146,7 @@ class HttpProtocol(asyncio.Protocol):
             _close_unstarted(self._pending)
 
     def data_received(self, data: bytes) -> None:
-        """Parse `data`, answering each complete request; see the class for limits."""
+        """Parse `data` and respond to each complete request; see the class for limits."""
         if self._closing:
             return
         try:
@@ -161,7 +161,7 @@ class HttpProtocol(asyncio.Protocol):
             self._reject(BAD_REQUEST)
         except httptools.HttpParserUpgrade:
             # Bytes after an Upgrade request are another protocol, which the targets
-            # do not speak; answer the requests before it and close.
+            # do not speak, so respond to the requests before it and close.
             self._closing = True
         else:
             if self._in_head:
@@ -233,7 +233,7 @@ class HttpProtocol(asyncio.Protocol):
     # Writing responses
 
     def close(self) -> None:
-        """Close the connection now, dropping requests not answered yet."""
+        """Close the connection now, dropping requests whose responses are not written yet."""
         self._closing = True
         if self._drain_task is not None:
             self._drain_task.cancel()
@@ -301,7 +301,7 @@ class HttpProtocol(asyncio.Protocol):
             self._update_reading()
 
     async def _drain(self) -> None:
-        """Answer queued requests in order, awaiting each handler that needs storage."""
+        """Write responses to queued requests in order, awaiting each handler that needs storage."""
         pending = self._pending
         try:
             while pending:
@@ -336,7 +336,7 @@ class HttpProtocol(asyncio.Protocol):
 
 
 async def _complete(handler: Coroutine[Any, Any, Response]) -> Response:
-    """Await a handler, answering 500 for any error other than cancellation."""
+    """Await a handler, responding 500 to any error other than cancellation."""
     try:
         return await handler
     except Exception as exc:

@@ -1,6 +1,6 @@
 """Shard files on disk: names, schema, connection settings, and seeding with `init_shards`.
 
-A data folder holds `shard-0.sqlite3` to `shard-{N-1}.sqlite3`. Each `world` row
+A data folder contains `shard-0.sqlite3` to `shard-{N-1}.sqlite3`. Each `world` row
 lives on shard `jump_hash(id, N)`. The `fortune` table lives on shard 0 only,
 because it is small and always read whole. Each file also records its layout (format
 version, shard index, shard count and router name) in `perfgate_layout`, so that a
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 LAYOUT_VERSION = "1"
 FORTUNE_SHARD = 0
-"""Index of the shard that holds the whole `fortune` table."""
+"""Index of the shard that contains the whole `fortune` table."""
 
 BUSY_TIMEOUT_MS = 5_000
 """How long a connection waits for another writer's lock before failing."""
