@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 TICK_S = 1.0
 POLL_S = 0.1
 OPEN_START_DELAY_S = 1.0
+# Users finish the task they are in when the run stops, for at most this long, so that
+# requests already sent are recorded rather than abandoned half-way.
+USER_STOP_TIMEOUT_S = 10.0
 
 
 def _rate_at(stage: RateStage, elapsed_s: float) -> float:
@@ -197,7 +200,10 @@ class Swarm:
 
         user_classes = load_user_classes(self._locustfile)
         self._environment = Environment(
-            user_classes=user_classes, events=events, host=self._host_url, stop_timeout=0
+            user_classes=user_classes,
+            events=events,
+            host=self._host_url,
+            stop_timeout=USER_STOP_TIMEOUT_S,
         )
         install_master_plugin(self._environment, self._collector)
         try:
