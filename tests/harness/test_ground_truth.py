@@ -137,7 +137,7 @@ def test_seeded_latencies_match_server_record(tmp_path: Path, start_server: Star
         overhead_us = calibration.get_value_at_percentile(max(percentile, 99.0))
         expected_us = truth.get_value_at_percentile(percentile)
         got_us = measured.get_value_at_percentile(percentile)
-        detail = f"p{percentile} us: server {expected_us}, perfgate {got_us}, overhead {overhead_us}"
+        detail = f"p{percentile}: server {expected_us}, got {got_us}, overhead {overhead_us}"
         assert expected_us * 0.999 <= got_us <= expected_us * 1.001 + overhead_us, detail
 
 
