@@ -55,12 +55,12 @@ COLUMNS = (
 
 @dataclasses.dataclass(frozen=True)
 class IndexSummary:
-    """What one pass of `index_results` did.
+    """Counts of one `index_results` pass.
 
     Attributes:
         indexed: sources whose rows were written.
         unchanged: sources whose stored rows were already newer than the source.
-        rejected: (path, reason) of sources that could not be read; they are skipped.
+        rejected: (path, reason) of each source that could not be read and was skipped.
     """
 
     indexed: int

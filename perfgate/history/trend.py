@@ -55,7 +55,7 @@ class MetricSpec:
 
 @dataclasses.dataclass(frozen=True)
 class RunFilter:
-    """Which stored sources a query keeps.
+    """Conditions on the stored sources that a query keeps.
 
     Attributes:
         profile: keep only runs of this profile (`bench` for benchmark files).
@@ -136,8 +136,8 @@ def _sample(values: pd.Series[str], limit: int = 12) -> str:
     unique = sorted(str(value) for value in values.unique())
     if not unique:
         return "none (index some runs first)"
-    shown = ", ".join(repr(value) for value in unique[:limit])
-    return shown + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
+    listed = ", ".join(repr(value) for value in unique[:limit])
+    return listed + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
 
 
 def load_recent_runs(store: Path, count: int, run_filter: RunFilter | None = None) -> list[Path]:
@@ -145,7 +145,7 @@ def load_recent_runs(store: Path, count: int, run_filter: RunFilter | None = Non
 
     Only perfgate runs count (not benchmark files), only those `run_filter` keeps
     (by default every run that is not invalid), and only those whose folder still
-    holds a run.json. The gate uses this for `--baseline-history K`.
+    contains a run.json. The gate uses this for `--baseline-history K`.
 
     Raises:
         ConfigError: `count` is below 1.
@@ -158,13 +158,13 @@ def load_recent_runs(store: Path, count: int, run_filter: RunFilter | None = Non
     runs = (run_filter or RunFilter()).apply(rows[rows["kind"] == "run"])
     sources = runs.drop_duplicates("path").sort_values(["started_at", "source_id"], ascending=False)
     folders: list[Path] = []
-    taken: set[str] = set()
+    seen_ids: set[str] = set()
     for source_id, path in zip(sources["source_id"], sources["path"], strict=True):
         folder = Path(path)
-        if source_id in taken or not (folder / "run.json").is_file():
+        if source_id in seen_ids or not (folder / "run.json").is_file():
             continue
         folders.append(folder)
-        taken.add(source_id)
+        seen_ids.add(source_id)
         if len(folders) == count:
             break
     return folders
