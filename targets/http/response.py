@@ -70,6 +70,16 @@ def encode_response(response: Response, date_line: bytes, connection_line: bytes
     )
 
 
+def encode_head_response(response: Response, date_line: bytes, connection_line: bytes) -> bytes:
+    """Frame `response` for a HEAD request: the same head, and no body.
+
+    `Content-Length` still gives the size the body would have had, which HTTP allows
+    for HEAD, so clients frame the next response on the connection correctly.
+    """
+    head, body = response
+    return b"%b%bContent-Length: %d\r\n%b\r\n" % (head.raw, date_line, len(body), connection_line)
+
+
 def make_status_response(status: HTTPStatus) -> Response:
     """Build a plain-text response whose body is the status phrase, for errors."""
     return make_head(status, CONTENT_TYPE_TEXT), status.phrase.encode("ascii")

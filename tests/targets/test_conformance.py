@@ -205,3 +205,11 @@ def test_wrong_method_not_allowed(client: httpx.Client, method: str) -> None:
 @pytest.mark.parametrize("path", ["/json?x=1", "/plaintext?queries=3&a=b", "/db?"])
 def test_query_string_ignored_for_routing(client: httpx.Client, path: str) -> None:
     assert client.get(path).status_code == 200
+
+
+def test_head_response_has_no_body(client: httpx.Client) -> None:
+    head = client.head("/json")
+    assert head.status_code == 405
+    assert head.content == b""
+    # The same keep-alive connection must still frame the next response correctly.
+    assert client.get("/json").content == b'{"message":"Hello, World!"}'
