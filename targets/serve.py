@@ -21,7 +21,7 @@ from targets.codecs import get_codec
 from targets.config import TargetConfig
 from targets.errors import TargetConfigError
 from targets.loops import get_loop_factory
-from targets.servers import get_server_factory
+from targets.servers import TargetServer, get_server_factory
 from targets.storage.sqlite import check_sqlite_mode, open_sqlite_storage
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,9 @@ def serve(config: TargetConfig) -> None:
     """Serve `config`'s variant until SIGINT or SIGTERM, then stop cleanly and return.
 
     Raises:
-        TargetConfigError: a variant name or setting is invalid; nothing was started.
+        TargetConfigError: a variant name or setting is invalid, or the address
+            cannot be bound.
         StorageError: the shard files cannot be created or opened.
-        OSError: the address cannot be bound.
     """
     validate_config(config)
     with asyncio.Runner(loop_factory=get_loop_factory(config.loop)) as runner:
@@ -72,7 +72,7 @@ async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) ->
         try:
             routes = build_route_table(get_codec(config.codec), storage)
             server = get_server_factory(config.target)(routes, config.host, config.port)
-            host, port = await server.start()
+            host, port = await _start_server(server, config)
             try:
                 _announce(config, host, port)
                 await stop_event.wait()
@@ -83,6 +83,17 @@ async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) ->
         finally:
             await storage.close()
     logger.info("target stopped")
+
+
+async def _start_server(server: TargetServer, config: TargetConfig) -> tuple[str, int]:
+    try:
+        return await server.start()
+    except OSError as exc:
+        address = format_address(config.host, config.port)
+        raise TargetConfigError(
+            f"cannot listen on {address}: {exc.strerror or exc}. Stop the process that uses "
+            f"the port or pass another --port (0 picks a free one)"
+        ) from exc
 
 
 def format_address(host: str, port: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,14 @@ async def test_run_target_in_process_until_stopped(tmp_path: Path) -> None:
     finally:
         task.cancel()
     assert not ready_file.exists()
+
+
+async def test_port_in_use_rejected(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = TargetConfig(port=port, data_dir=tmp_path / "data", loop="asyncio")
+
+        with pytest.raises(TargetConfigError, match=rf"cannot listen on 127\.0\.0\.1:{port}: "):
+            await run_target(config, asyncio.Event())
