@@ -12,8 +12,9 @@ VERDICT_STYLES = {"pass": "bold green", "fail": "bold red", "invalid": "bold yel
 def summary_table(record: RunRecord) -> Table:
     """Build the per-endpoint summary of a run's measurement window."""
     window_s = record.window.end_s - record.window.start_s
+    corrected = ", latency from intended start" if record.profile.model == "open" else ""
     table = Table(
-        title=f"run {record.run_id}: {record.profile.name}, window {window_s:.0f} s",
+        title=f"run {record.run_id}: {record.profile.name}, window {window_s:.0f} s{corrected}",
         title_justify="left",
     )
     table.add_column("endpoint")
@@ -47,6 +48,7 @@ def _cells(result: EndpointResult) -> list[str]:
         f"{latency.p99:.2f}",
         f"{latency.p999:.2f}",
         f"{latency.max:.2f}",
+        f"{result.bandwidth_bytes_per_s / 1024:,.1f}",
     ]
 
 
@@ -69,6 +71,8 @@ def verdict_line(record: RunRecord) -> str:
     """Return the one-line verdict with its reasons, as rich markup."""
     style = VERDICT_STYLES.get(record.verdict, "bold")
     line = f"verdict: [{style}]{record.verdict}[/]"
+    if record.aborted_by is not None:
+        line += f" (ended early: threshold {record.aborted_by!r} failed)"
     if record.invalid_reasons:
         line += "\n" + "\n".join(f"  - {reason}" for reason in record.invalid_reasons)
     return line

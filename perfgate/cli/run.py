@@ -112,6 +112,13 @@ def run(
         int | None,
         typer.Option(help="Open model: flows running at once over all workers.", min=1),
     ] = None,
+    abort_on_fail: Annotated[
+        bool,
+        typer.Option(
+            "--abort-on-fail",
+            help="End the run as soon as a threshold fails (after 5 s of window).",
+        ),
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Run the main job: a target, a Locust master and workers, a profile, and the results."""
@@ -132,6 +139,7 @@ def run(
         spawn_rate=spawn_rate,
         duration_s=None if duration is None else _parse_duration(duration),
         max_in_flight=max_in_flight,
+        abort_on_fail=abort_on_fail,
         out=out,
         target=target,
         codec=codec,

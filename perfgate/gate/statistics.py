@@ -160,8 +160,11 @@ def _resample_medians(
     chosen = rng.integers(0, count, size=(resamples, count))
     # Each chosen repeat contributes `width` draws from its own values, so every repeat
     # weighs the same whatever its sample count.
-    positions = rng.integers(0, sizes[chosen][:, :, None], size=(resamples, count, width))
-    drawn = padded[chosen[:, :, None], positions]
+    if bool(np.all(sizes == width)):
+        positions = rng.integers(0, width, size=(resamples, count, width))
+    else:
+        positions = rng.integers(0, sizes[chosen][:, :, None], size=(resamples, count, width))
+    drawn = padded.ravel()[chosen[:, :, None] * width + positions]
     return _row_medians(drawn.reshape(resamples, count * width))
 
 

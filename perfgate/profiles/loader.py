@@ -23,6 +23,9 @@ An open-model profile sets `model = "open"` and gives each stage a `rate` in arr
 per second instead of `users`; `ramp = true` moves the rate linearly from the previous
 stage's rate. `max_in_flight` caps the flows running at once over all workers and
 `drop_after` is how long an arrival may wait for a free slot before it is dropped.
+
+`abort_on_fail = true` ends a run as soon as a threshold fails on the part of the
+window seen so far, judged once a second after the first `abort_delay` (5 s) of it.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ PROFILE_KEYS = frozenset(
         "max_generator_cpu",
         "max_in_flight",
         "drop_after",
+        "abort_on_fail",
+        "abort_delay",
     }
 )
 STAGE_KEYS = {
@@ -134,6 +139,10 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
     max_in_flight = document.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT)
     if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
         _raise_type(path, "max_in_flight", max_in_flight, "a whole number >= 1")
+
+    abort_on_fail = document.get("abort_on_fail", False)
+    if not isinstance(abort_on_fail, bool):
+        _raise_type(path, "abort_on_fail", abort_on_fail, "true or false")
 
     return Profile(
         name=_string(document, "name", path, default=path.stem),

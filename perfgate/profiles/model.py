@@ -9,6 +9,7 @@ from pathlib import Path
 DEFAULT_MAX_GENERATOR_CPU_PERCENT = 90.0
 DEFAULT_MAX_IN_FLIGHT = 256
 DEFAULT_DROP_AFTER_S = 1.0
+DEFAULT_ABORT_DELAY_S = 5.0
 
 
 class LoadModel(enum.Enum):
@@ -67,6 +68,9 @@ class Profile:
             that finds them all busy waits for one.
         drop_after_s: open model: how long an arrival may wait for a free slot before
             it is counted as dropped.
+        abort_on_fail: whether to end the run as soon as a threshold fails on the part
+            of the window seen so far.
+        abort_delay_s: how much of the window to see before judging for an abort.
     """
 
     name: str
@@ -80,6 +84,8 @@ class Profile:
     model: LoadModel = LoadModel.CLOSED
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     drop_after_s: float = DEFAULT_DROP_AFTER_S
+    abort_on_fail: bool = False
+    abort_delay_s: float = DEFAULT_ABORT_DELAY_S
 
     @property
     def duration_s(self) -> float:

@@ -56,7 +56,9 @@ class RunInputs:
 
 
 @dataclasses.dataclass
-class _Accumulator:
+class EndpointAccumulator:
+    """Running sums and merged histograms of one endpoint's samples."""
+
     requests: int = 0
     failures: int = 0
     histogram: HdrHistogram = dataclasses.field(default_factory=new_histogram)
@@ -65,6 +67,7 @@ class _Accumulator:
     response_bytes: int = 0
 
     def add(self, sample: SecondSample) -> None:
+        """Add one second's sample."""
         self.requests += sample.requests
         self.failures += sample.failures
         self.response_bytes += sample.response_bytes
@@ -77,6 +80,7 @@ class _Accumulator:
             self.errors[message] = self.errors.get(message, 0) + count
 
     def result(self, name: str, duration_s: float, *, open_model: bool) -> EndpointResult:
+        """Summarize as run.json's endpoint record over `duration_s` seconds."""
         uncorrected = None
         if open_model:
             uncorrected_summary = summarize(self.uncorrected or new_histogram())
@@ -118,8 +122,8 @@ def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> 
     first, end = window_seconds(timeline)
     duration_s = float(end - first)
     open_model = inputs.profile.model is LoadModel.OPEN
-    per_endpoint: dict[str, _Accumulator] = defaultdict(_Accumulator)
-    total = _Accumulator()
+    per_endpoint: dict[str, EndpointAccumulator] = defaultdict(EndpointAccumulator)
+    total = EndpointAccumulator()
     for sample in result.snapshot.samples:
         if first <= sample.second < end:
             per_endpoint[sample.endpoint].add(sample)
@@ -137,7 +141,7 @@ def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> 
 
     if reasons:
         verdict = "invalid"
-    elif all(threshold.passed for threshold in thresholds):
+    elif timeline.aborted_by is None and all(threshold.passed for threshold in thresholds):
         verdict = "pass"
     else:
         verdict = "fail"
@@ -161,6 +165,7 @@ def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> 
         total=total_result,
         endpoints=endpoints,
         thresholds=thresholds,
+        aborted_by=timeline.aborted_by,
     )
 
 
@@ -235,9 +240,16 @@ def _judge_thresholds(
 ) -> list[ThresholdInfo]:
     expressions = [*inputs.profile.thresholds, *inputs.extra_thresholds]
     parsed = [parse_threshold(expression) for expression in expressions]
-    judged = judge(parsed, _flat(total), {endpoint.name: _flat(endpoint) for endpoint in endpoints})
+    judged = judge(parsed, *threshold_tables(total, endpoints))
     # An invalid run proves nothing, so none of its thresholds counts as passed.
     return [ThresholdInfo(item.expr, item.value, item.passed and valid) for item in judged]
+
+
+def threshold_tables(
+    total: EndpointResult, endpoints: list[EndpointResult]
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Flatten results into the metric tables that `perfgate.thresholds.judge` reads."""
+    return _flat(total), {endpoint.name: _flat(endpoint) for endpoint in endpoints}
 
 
 def _flat(result: EndpointResult) -> dict[str, float]:

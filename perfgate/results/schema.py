@@ -128,7 +128,10 @@ class ThresholdInfo(msgspec.Struct):
 
 
 class RunRecord(msgspec.Struct):
-    """Everything `perfgate run` stores in run.json."""
+    """Everything `perfgate run` stores in run.json.
+
+    `aborted_by` names the threshold whose failure ended the run early, if one did.
+    """
 
     schema: str
     run_id: str
@@ -144,3 +147,4 @@ class RunRecord(msgspec.Struct):
     total: EndpointResult
     endpoints: list[EndpointResult]
     thresholds: list[ThresholdInfo]
+    aborted_by: str | None = None

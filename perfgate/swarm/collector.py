@@ -184,27 +184,38 @@ class ReportCollector:
             if sample_second == second
         }
 
+    def samples_between(self, first_second: int, end_second: int) -> list[SecondSample]:
+        """Decode and merge what has been received for the seconds in [first, end)."""
+        return [
+            _sample(second, endpoint, pending)
+            for (second, endpoint), pending in sorted(self._pending.items())
+            if first_second <= second < end_second
+        ]
+
     def snapshot(self) -> CollectorSnapshot:
         """Decode and merge everything received into per-second samples."""
         samples = tuple(
-            SecondSample(
-                second=second,
-                endpoint=endpoint,
-                requests=pending.requests,
-                failures=pending.failures,
-                histogram=_merge_payloads(pending.payloads),
-                errors=dict(pending.errors),
-                uncorrected=(
-                    _merge_payloads(pending.uncorrected_payloads)
-                    if pending.uncorrected_payloads
-                    else None
-                ),
-                response_bytes=pending.response_bytes,
-            )
+            _sample(second, endpoint, pending)
             for (second, endpoint), pending in sorted(self._pending.items())
         )
         workers = tuple(dataclasses.replace(account) for account in self._workers.values())
         return CollectorSnapshot(samples, workers, self._rejected_reports)
+
+
+def _sample(second: int, endpoint: str, pending: _Pending) -> SecondSample:
+    uncorrected = None
+    if pending.uncorrected_payloads:
+        uncorrected = _merge_payloads(pending.uncorrected_payloads)
+    return SecondSample(
+        second=second,
+        endpoint=endpoint,
+        requests=pending.requests,
+        failures=pending.failures,
+        histogram=_merge_payloads(pending.payloads),
+        errors=dict(pending.errors),
+        uncorrected=uncorrected,
+        response_bytes=pending.response_bytes,
+    )
 
 
 def _merge_payloads(payloads: Iterable[str]) -> HdrHistogram:

@@ -102,8 +102,9 @@ class Timeline:
         stages: each stage's span.
         window_start_s: when steady state began (target load reached plus the
             warm-up); None when it was never reached.
-        window_end_s: end of the last measured stage.
+        window_end_s: end of the last measured stage, or the moment of an abort.
         ticks: the per-second samples.
+        aborted_by: the threshold whose failure stopped the run early, if any.
     """
 
     started_at_s: float
@@ -112,6 +113,7 @@ class Timeline:
     window_start_s: float | None
     window_end_s: float
     ticks: tuple[Tick, ...]
+    aborted_by: str | None = None
 
     @property
     def steady(self) -> bool:
@@ -162,6 +164,9 @@ class _Schedule:
         return True
 
 
+TickHandler = Callable[[Tick, float | None], str | None]
+
+
 class Swarm:
     """A Locust master running a profile against one host URL."""
 
@@ -175,11 +180,18 @@ class Swarm:
         self._joined: set[str] = set()
         self._environment: Any = None
         self._runner: Any = None
+        self._window_start_s: float | None = None
+        self._aborted_by: str | None = None
 
     @property
     def state(self) -> SwarmState:
         """The swarm's lifecycle state."""
         return self._state
+
+    @property
+    def collector(self) -> ReportCollector:
+        """The collector that merges the workers' reports."""
+        return self._collector
 
     def _require(self, *states: SwarmState) -> None:
         if self._state not in states:
@@ -244,11 +256,13 @@ class Swarm:
         self._joined = set(self._runner.clients.keys())
         logger.info("%d workers connected", len(self._joined))
 
-    def run_profile(self, profile: Profile, on_tick: Callable[[Tick], None]) -> Timeline:
+    def run_profile(self, profile: Profile, on_tick: TickHandler) -> Timeline:
         """Run every stage of `profile`, then stop the users.
 
         Stage ends and the once-a-second samples follow one schedule counted from the
-        run's start, so that they do not drift as stages change.
+        run's start, so that they do not drift as stages change. `on_tick` receives
+        each sample and the window's start once known; a string it returns (the
+        failed threshold) ends the run early.
         """
         self._require(SwarmState.STARTED)
         self._state = SwarmState.RUNNING
@@ -261,11 +275,13 @@ class Swarm:
 
         for stage in profile.stages:
             stage_end_offset_s += stage.duration_s
-            span, reached_at_s = self._run_stage(stage, schedule, stage_end_offset_s, on_tick)
+            span, reached_at_s = self._run_stage(
+                stage, schedule, stage_end_offset_s, profile.warmup_s, on_tick
+            )
             spans.append(span)
             if stage.measure and window_start_s is None and reached_at_s is not None:
                 window_start_s = reached_at_s + profile.warmup_s
-            if self._live_workers() == 0:
+            if self._live_workers() == 0 or self._aborted_by is not None:
                 break
 
         measured = [span for span in spans if span.measure]
@@ -280,14 +296,25 @@ class Swarm:
             window_start_s=window_start_s,
             window_end_s=window_end_s,
             ticks=tuple(schedule.ticks),
+            aborted_by=self._aborted_by,
         )
+
+    def _handle_tick(self, tick: Tick, schedule: _Schedule, on_tick: TickHandler) -> bool:
+        """Record a sample, pass it on, and return True when the run must end early."""
+        schedule.ticks.append(tick)
+        reason = on_tick(tick, self._window_start_s)
+        if reason is not None and self._aborted_by is None:
+            logger.warning("threshold %r failed; ending the run early", reason)
+            self._aborted_by = reason
+        return self._aborted_by is not None
 
     def _run_stage(
         self,
         stage: Stage,
         schedule: _Schedule,
         end_offset_s: float,
-        on_tick: Callable[[Tick], None],
+        warmup_s: float,
+        on_tick: TickHandler,
     ) -> tuple[StageSpan, float | None]:
         """Move to the stage's user count and hold it until the stage's end on the schedule."""
         import gevent
@@ -307,10 +334,12 @@ class Swarm:
         while (now := time.monotonic()) < deadline:
             if reached_at_s is None and self._target_reached(stage.users):
                 reached_at_s = time.time()
-            if schedule.tick_due(now):
-                tick = self._sample(stage.name)
-                schedule.ticks.append(tick)
-                on_tick(tick)
+                if stage.measure and self._window_start_s is None:
+                    self._window_start_s = reached_at_s + warmup_s
+            if schedule.tick_due(now) and self._handle_tick(
+                self._sample(stage.name), schedule, on_tick
+            ):
+                break
             if self._live_workers() == 0:
                 logger.error("every worker is gone; ending the stage %s early", stage.name)
                 break
@@ -321,7 +350,7 @@ class Swarm:
         span = StageSpan(stage.name, start_s, time.time(), stage.users, stage.measure)
         return span, reached_at_s
 
-    def _run_open_plan(self, profile: Profile, on_tick: Callable[[Tick], None]) -> Timeline:
+    def _run_open_plan(self, profile: Profile, on_tick: TickHandler) -> Timeline:
         """Send every worker its share of the arrival plan, then follow it until it ends.
 
         The plan starts on a whole second at least `OPEN_START_DELAY_S` ahead, so that it
@@ -346,11 +375,17 @@ class Swarm:
             self._runner.send_message(OPEN_START_MESSAGE, msgspec.to_builtins(message), worker)
         logger.info("open plan sent to %d workers; it starts at %.0f", len(workers), origin_s)
 
+        measured_offsets = [
+            sum(stage.duration_s for stage in profile.stages[:index])
+            for index, stage in enumerate(profile.stages)
+            if stage.measure
+        ]
+        self._window_start_s = origin_s + measured_offsets[0] + profile.warmup_s
         schedule = _Schedule.start_at(origin_s)
         spans = self._follow_open_plan(profile, plan, schedule, on_tick)
         self._runner.send_message(OPEN_STOP_MESSAGE, None)
         measured = [span for span in spans if span.measure]
-        window_start_s = measured[0].start_s + profile.warmup_s if measured else None
+        window_start_s = self._window_start_s if measured else None
         window_end_s = measured[-1].end_s if measured else spans[-1].end_s
         if window_start_s is not None and window_start_s >= window_end_s:
             window_start_s = None
@@ -361,6 +396,7 @@ class Swarm:
             window_start_s=window_start_s,
             window_end_s=window_end_s,
             ticks=tuple(schedule.ticks),
+            aborted_by=self._aborted_by,
         )
 
     def _follow_open_plan(
@@ -368,7 +404,7 @@ class Swarm:
         profile: Profile,
         plan: list[RateStage],
         schedule: _Schedule,
-        on_tick: Callable[[Tick], None],
+        on_tick: TickHandler,
     ) -> list[StageSpan]:
         """Sample once a second until the plan's end; stages are spans of the plan."""
         import gevent
@@ -383,8 +419,9 @@ class Swarm:
                 if schedule.tick_due(now):
                     elapsed_s = stage.duration_s - (deadline - now)
                     tick = self._sample(stage.name, _rate_at(rate_stage, elapsed_s))
-                    schedule.ticks.append(tick)
-                    on_tick(tick)
+                    if self._handle_tick(tick, schedule, on_tick):
+                        spans.append(StageSpan(stage.name, start_s, time.time(), 0, stage.measure))
+                        return spans
                 if self._live_workers() == 0:
                     logger.error("every worker is gone; ending the open plan early")
                     spans.append(StageSpan(stage.name, start_s, time.time(), 0, stage.measure))

@@ -29,10 +29,11 @@ from perfgate.profiles.model import Profile
 from perfgate.profiles.quick import quick_profile
 from perfgate.results.build import RunInputs, build_record, interval_histograms
 from perfgate.results.environment import describe_environment
+from perfgate.results.live import LiveJudge
 from perfgate.results.schema import RunRecord, TargetInfo
 from perfgate.results.store import new_run_id, write_atomic, write_run
 from perfgate.results.timeseries import render_csv, timeseries_rows
-from perfgate.swarm.master import Swarm, Tick
+from perfgate.swarm.master import Swarm, Tick, TickHandler
 from perfgate.swarm.processes import (
     check_reachable,
     free_port,
@@ -74,6 +75,7 @@ class RunOptions:
     spawn_rate: float | None = None
     duration_s: float | None = None
     max_in_flight: int | None = None
+    abort_on_fail: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +130,7 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         swarm.wait_for_workers(
             expected, options.worker_join_timeout_s, lambda: raise_if_exited(workers)
         )
-        timeline = swarm.run_profile(profile, on_tick)
+        timeline = swarm.run_profile(profile, _tick_handler(profile, options, swarm, on_tick))
         result = swarm.collect(FINAL_REPORT_TIMEOUT_S)
 
     inputs = RunInputs(
@@ -147,6 +149,24 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     return RunOutcome(record, run_dir)
 
 
+def _tick_handler(
+    profile: Profile, options: RunOptions, swarm: Swarm, on_tick: Callable[[Tick], None]
+) -> TickHandler:
+    """Pass each sample to `on_tick`, and judge thresholds live when aborting is on."""
+    judge = None
+    if profile.abort_on_fail:
+        thresholds = [parse_threshold(text) for text in (*profile.thresholds, *options.thresholds)]
+        judge = LiveJudge(thresholds, profile.abort_delay_s, swarm.collector.samples_between)
+
+    def handle(tick: Tick, window_start_s: float | None) -> str | None:
+        on_tick(tick)
+        if judge is None:
+            return None
+        return judge.check(window_start_s, tick.at_s)
+
+    return handle
+
+
 def _choose_profile(options: RunOptions) -> Profile:
     """Load the named profile, or build one from --rate/--users and --duration."""
     if options.rate is None and options.users is None:
@@ -156,15 +176,18 @@ def _choose_profile(options: RunOptions) -> Profile:
         profile = load_profile(options.profile)
         if options.max_in_flight is not None:
             profile = dataclasses.replace(profile, max_in_flight=options.max_in_flight)
-        return profile
-    return quick_profile(
-        rate=options.rate,
-        users=options.users,
-        spawn_rate=options.spawn_rate,
-        duration_s=options.duration_s if options.duration_s is not None else QUICK_DURATION_S,
-        max_in_flight=options.max_in_flight,
-        locustfile=options.locustfile,
-    )
+    else:
+        profile = quick_profile(
+            rate=options.rate,
+            users=options.users,
+            spawn_rate=options.spawn_rate,
+            duration_s=options.duration_s if options.duration_s is not None else QUICK_DURATION_S,
+            max_in_flight=options.max_in_flight,
+            locustfile=options.locustfile,
+        )
+    if options.abort_on_fail:
+        profile = dataclasses.replace(profile, abort_on_fail=True)
+    return profile
 
 
 def _expected_workers(options: RunOptions) -> int:

@@ -214,3 +214,20 @@ def test_interrupted_run_leaves_no_process(tmp_path: Path) -> None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert process.returncode != 0
+
+
+def test_abort_on_fail_ends_run_early_with_exit_1(tmp_path: Path) -> None:
+    completed = _perfgate(
+        "run", "--locustfile", str(LOCUSTFILE), "--users", "4", "--duration", "30s",
+        "--workers", "1", "--abort-on-fail", "--threshold", "p50 < 0.001ms",
+        "--out", str(tmp_path / "results"), "--data-dir", str(tmp_path / "data"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    (run_dir,) = (tmp_path / "results").iterdir()
+    record = _record(run_dir)
+
+    assert completed.returncode == 1, completed.stderr
+    assert record["aborted_by"] == "p50 < 0.001ms"
+    assert record["verdict"] == "fail"
+    assert record["window"]["end_s"] - record["window"]["start_s"] < 20
+    assert "ended early: threshold 'p50 < 0.001ms' failed" in completed.stdout
