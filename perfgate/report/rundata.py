@@ -3,7 +3,7 @@
 The latency spectrum covers the measurement window only, like run.json's summary:
 the interval histograms of whole seconds inside the window are added exactly. A run
 that never reached steady state has no window, so its spectrum covers the whole run
-and says so (`RunData.spectrum_scope`).
+and `RunData.spectrum_scope` records that.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import dataclasses
 from hdrh.histogram import HdrHistogram
 
 STEPS_PER_HALVING = 5
-# 2**-40 is below one part in 10**12: no run records that many samples.
+# 40 halvings reach a tail share of 2**-40 (about 1e-12), beyond any run's sample count.
 MAX_HALVINGS = 40
 
 
