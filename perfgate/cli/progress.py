@@ -20,12 +20,15 @@ DEFAULT_LINE_EVERY_S = 10.0
 
 
 def tick_status(tick: Tick) -> str:
-    """Describe one tick in one line: users, rate, p99 when known, failures, worker CPU.
+    """Describe one tick in one line: users, rate, target rate, p99, failures, worker CPU.
 
+    The target rate appears only in open-model runs, which set `target_rps`.
     A tick has p99 only when the master fills `recent_p99_ms`; otherwise the
     latency is left out rather than shown as zero.
     """
     parts = [f"{tick.users} users", f"{tick.recent_rps:,} req/s"]
+    if tick.target_rps > 0:
+        parts.append(f"target {tick.target_rps:,.0f} req/s")
     p99_ms = getattr(tick, "recent_p99_ms", None)
     if isinstance(p99_ms, int | float):
         parts.append(f"p99 {p99_ms:,.1f} ms")
