@@ -92,6 +92,7 @@ class HttpProtocol(asyncio.Protocol):
     __slots__ = (
         "_batch",
         "_body_bytes",
+        "_body_chunks",
         "_closing",
         "_connections",
         "_date",
@@ -126,6 +127,7 @@ class HttpProtocol(asyncio.Protocol):
         self._in_head = False
         self._head_bytes = 0
         self._body_bytes = 0
+        self._body_chunks: list[bytes] = []
         self._closing = False
         self._keep_alive_line: bytes | None = None
         self._reading_paused = False
@@ -188,6 +190,7 @@ class HttpProtocol(asyncio.Protocol):
         self._in_head = True
         self._head_bytes = -1
         self._body_bytes = 0
+        self._body_chunks = []
 
     def on_url(self, url: bytes) -> None:
         """Collect the request target, which may arrive in pieces."""
@@ -198,10 +201,11 @@ class HttpProtocol(asyncio.Protocol):
         self._in_head = False
 
     def on_body(self, body: bytes) -> None:
-        """Discard body bytes, rejecting the request past `MAX_BODY_BYTES`."""
+        """Collect body bytes, rejecting the request past `MAX_BODY_BYTES`."""
         self._body_bytes += len(body)
         if self._body_bytes > MAX_BODY_BYTES:
             raise _RequestRejectedError(CONTENT_TOO_LARGE)
+        self._body_chunks.append(body)
 
     def on_message_complete(self) -> None:
         """Dispatch the request and queue its response behind earlier ones."""
@@ -215,7 +219,8 @@ class HttpProtocol(asyncio.Protocol):
         parser = self._parser
         method = parser.get_method()
         try:
-            result = self._dispatch(method, path, query)
+            body = b"".join(self._body_chunks) if self._body_chunks else b""
+            result = self._dispatch(method, path, query, body)
         except Exception as exc:
             _errors.report(exc)
             result = INTERNAL_SERVER_ERROR
