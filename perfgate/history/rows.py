@@ -17,7 +17,7 @@ from perfgate.compare.changes import COUNT_METRICS, LATENCY_METRICS, metric_valu
 from perfgate.compare.groups import configuration_label
 from perfgate.errors import ResultsError
 from perfgate.results.schema import EndpointResult
-from perfgate.results.store import RUN_FILE, read_run
+from perfgate.results.store import read_run
 
 COUNT_UNITS = {"rps": "1/s", "requests": "count", "failures": "count", "fail_ratio": "ratio"}
 BENCH_TIME_STATISTICS = ("min", "max", "mean", "median", "stddev", "iqr")
@@ -42,44 +42,27 @@ def run_rows(run_dir: Path) -> list[dict[str, object]]:
         "configuration": configuration_label(record),
         "git_commit": str(record.environment.get("git_commit") or ""),
     }
-    uncorrected = _uncorrected_latencies(run_dir / RUN_FILE)
     rows = []
     for result in [*record.endpoints, record.total]:
-        for metric, value, unit in _endpoint_metrics(result, uncorrected.get(result.name, {})):
+        for metric, value, unit in _endpoint_metrics(result):
             rows.append(
                 {**common, "name": result.name, "metric": metric, "value": value, "unit": unit}
             )
     return rows
 
 
-def _endpoint_metrics(
-    result: EndpointResult, uncorrected: dict[str, float]
-) -> list[tuple[str, float, str]]:
+def _endpoint_metrics(result: EndpointResult) -> list[tuple[str, float, str]]:
     metrics = [
         (metric, metric_value(result, metric), COUNT_UNITS[metric]) for metric in COUNT_METRICS
     ]
     metrics += [(metric, metric_value(result, metric), "ms") for metric in LATENCY_METRICS]
-    metrics += [(metric + UNCORRECTED_SUFFIX, value, "ms") for metric, value in uncorrected.items()]
+    uncorrected = result.latency_uncorrected_ms
+    if uncorrected is not None:
+        metrics += [
+            (metric + UNCORRECTED_SUFFIX, float(getattr(uncorrected, metric)), "ms")
+            for metric in LATENCY_METRICS
+        ]
     return metrics
-
-
-def _uncorrected_latencies(path: Path) -> dict[str, dict[str, float]]:
-    """Read `latency_uncorrected_ms` per endpoint name; empty for closed-model runs.
-
-    `RunRecord` leaves this optional open-model field out, so it is read from the
-    raw document; `read_run` has already validated the rest of the file.
-    """
-    document = msgspec.json.decode(path.read_bytes())
-    found: dict[str, dict[str, float]] = {}
-    for entry in [*document.get("endpoints", []), document.get("total", {})]:
-        latency = entry.get("latency_uncorrected_ms") if isinstance(entry, dict) else None
-        if isinstance(latency, dict) and "name" in entry:
-            found[str(entry["name"])] = {
-                key: float(value)
-                for key, value in latency.items()
-                if key in LATENCY_METRICS and isinstance(value, int | float)
-            }
-    return found
 
 
 class _BenchStats(msgspec.Struct):

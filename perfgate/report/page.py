@@ -55,6 +55,12 @@ class RunSection:
         """The run's run.json."""
         return self.data.record
 
+    @property
+    def open_model(self) -> bool:
+        """Whether run.json records uncorrected latency, as open-model runs do."""
+        results = [*self.record.endpoints, self.record.total]
+        return any(result.latency_uncorrected_ms is not None for result in results)
+
 
 @dataclasses.dataclass(frozen=True)
 class OverlaySection:

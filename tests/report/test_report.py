@@ -28,6 +28,7 @@ def test_report_goes_into_run_folder(run_dir: Path) -> None:
     assert f"{record.total.requests:,}" in html
     assert "HTTPError: 500 Server Error" in html
     assert "measurement window" in html
+    assert "p99 uncorrected" not in html
 
 
 def test_report_has_no_script_or_remote_resource(run_dir: Path) -> None:
@@ -102,15 +103,17 @@ def test_open_model_run_draws_uncorrected_latency(open_run_dir: Path) -> None:
     assert html.count("<!-- corrected -->") == 4
 
 
-def test_uncorrected_summary_in_run_json_is_tolerated(run_dir: Path) -> None:
+def test_uncorrected_summary_is_shown(run_dir: Path) -> None:
     document = json.loads((run_dir / "run.json").read_text())
     for entry in [*document["endpoints"], document["total"]]:
-        entry["latency_uncorrected_ms"] = entry["latency_ms"]
+        entry["latency_uncorrected_ms"] = {**entry["latency_ms"], "p99": 0.123}
     (run_dir / "run.json").write_text(json.dumps(document))
 
     html = write_report([run_dir]).read_text()
 
     assert html.count("<svg") == 8
+    assert "p99 uncorrected" in html
+    assert html.count(">0.12 ms</td>") == 4
 
 
 def test_missing_files_leave_their_parts_out(run_dir: Path) -> None:
