@@ -71,7 +71,7 @@ def verdict_line(record: RunRecord) -> str:
     """Return the one-line verdict with its reasons, as rich markup."""
     style = VERDICT_STYLES.get(record.verdict, "bold")
     line = f"verdict: [{style}]{record.verdict}[/]"
-    if record.aborted_by is not None:
+    if record.aborted_by is not None and not record.invalid_reasons:
         line += f" (ended early: threshold {record.aborted_by!r} failed)"
     if record.invalid_reasons:
         line += "\n" + "\n".join(f"  - {reason}" for reason in record.invalid_reasons)

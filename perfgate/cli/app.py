@@ -21,7 +21,7 @@ db_app = typer.Typer(help="Create, seed and reshard the target's shards.", no_ar
 app.add_typer(db_app, name="db")
 
 # Tables stay readable when the output goes to a file or a CI log (rich uses 80 columns there).
-console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 132)
 error_console = Console(stderr=True)
 
 TargetOption = Annotated[str, typer.Option(help="Server variant: raw (asyncio Protocol server).")]

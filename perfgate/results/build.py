@@ -53,6 +53,7 @@ class RunInputs:
     target: TargetInfo
     environment: dict[str, object]
     extra_thresholds: tuple[str, ...] = ()
+    extra_invalid_reasons: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -136,7 +137,10 @@ def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> 
     ]
     total_result = total.result(TOTAL, duration_s, open_model=open_model)
     generator = _generator_info(inputs.profile, timeline, result)
-    reasons = _invalid_reasons(inputs.profile, timeline, result, generator, total_result)
+    reasons = [
+        *inputs.extra_invalid_reasons,
+        *_invalid_reasons(inputs.profile, timeline, result, generator, total_result),
+    ]
     thresholds = _judge_thresholds(inputs, total_result, endpoints, valid=not reasons)
 
     if reasons:

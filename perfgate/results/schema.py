@@ -130,7 +130,8 @@ class ThresholdInfo(msgspec.Struct):
 class RunRecord(msgspec.Struct):
     """Everything `perfgate run` stores in run.json.
 
-    `aborted_by` names the threshold whose failure ended the run early, if one did.
+    `aborted_by` says what ended the run early, if anything did: the expression of a
+    failed threshold, or the reason the run became invalid (a process that exited).
     """
 
     schema: str

@@ -104,7 +104,8 @@ class Timeline:
             warm-up); None when it was never reached.
         window_end_s: end of the last measured stage, or the moment of an abort.
         ticks: the per-second samples.
-        aborted_by: the threshold whose failure stopped the run early, if any.
+        aborted_by: what stopped the run early, if anything: a failed threshold's
+            expression or the reason the run became invalid.
     """
 
     started_at_s: float

@@ -98,8 +98,10 @@ def perfgate_command(*arguments: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_target(serve_arguments: Sequence[str], run_dir: Path) -> Iterator[str]:
-    """Start `perfgate serve` on a free loopback port and yield its base URL.
+def running_target(
+    serve_arguments: Sequence[str], run_dir: Path
+) -> Iterator[tuple[str, ChildProcess]]:
+    """Start `perfgate serve` on a free loopback port and yield its base URL and process.
 
     Raises:
         TargetUnreachableError: the target exited or did not become ready in time.
@@ -113,7 +115,7 @@ def running_target(serve_arguments: Sequence[str], run_dir: Path) -> Iterator[st
         address = _wait_for_ready_file(child, ready_file)
         url = f"http://{address}"
         wait_until_healthy(url + "/healthz", child)
-        yield url
+        yield url, child
     finally:
         child.stop()
         ready_file.unlink(missing_ok=True)

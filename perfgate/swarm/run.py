@@ -33,8 +33,10 @@ from perfgate.results.live import LiveJudge
 from perfgate.results.schema import RunRecord, TargetInfo
 from perfgate.results.store import new_run_id, write_atomic, write_run
 from perfgate.results.timeseries import render_csv, timeseries_rows
+from perfgate.swarm.locust_setup import configure_locust
 from perfgate.swarm.master import Swarm, Tick, TickHandler
 from perfgate.swarm.processes import (
+    ChildProcess,
     check_reachable,
     free_port,
     raise_if_exited,
@@ -99,6 +101,11 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     expected = _expected_workers(options)
     locustfile = _choose_locustfile(options, profile)
 
+    # Locust's gevent monkey-patching must come before the first child process: once
+    # gevent handles SIGCHLD it reaps every child, and an unpatched Popen would then
+    # report exit code 0 for a target that was killed.
+    configure_locust()
+
     run_id = new_run_id()
     run_dir = options.out / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
@@ -106,7 +113,7 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(_sigterm_as_interrupt())
-        url = _start_or_check_target(options, run_dir, stack)
+        url, target = _start_or_check_target(options, run_dir, stack)
         remote = expected - options.workers
         master_port = options.master_port or (
             LOCUST_MASTER_PORT if remote else free_port(options.master_bind)
@@ -130,7 +137,9 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         swarm.wait_for_workers(
             expected, options.worker_join_timeout_s, lambda: raise_if_exited(workers)
         )
-        timeline = swarm.run_profile(profile, _tick_handler(profile, options, swarm, on_tick))
+        guard = _ProcessGuard(target, workers)
+        handler = _tick_handler(profile, options, swarm, guard, on_tick)
+        timeline = swarm.run_profile(profile, handler)
         result = swarm.collect(FINAL_REPORT_TIMEOUT_S)
 
     inputs = RunInputs(
@@ -139,6 +148,7 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         target=_target_info(options, url),
         environment=describe_environment(),
         extra_thresholds=options.thresholds,
+        extra_invalid_reasons=tuple(guard.reasons),
     )
     record = build_record(inputs, timeline, result)
     write_interval_log(
@@ -149,10 +159,35 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     return RunOutcome(record, run_dir)
 
 
+@dataclasses.dataclass
+class _ProcessGuard:
+    """Watch the processes this run started; one that exits makes the run invalid."""
+
+    target: ChildProcess | None
+    workers: list[ChildProcess]
+    reasons: list[str] = dataclasses.field(default_factory=list)
+
+    def check(self) -> str | None:
+        """Return a reason to end the run when the target or a local worker has exited."""
+        for child in [*([self.target] if self.target else []), *self.workers]:
+            code = child.exited()
+            if code is not None:
+                reason = (
+                    f"{child.name} exited with code {code} during the run; see {child.log_path}"
+                )
+                self.reasons.append(reason)
+                return reason
+        return None
+
+
 def _tick_handler(
-    profile: Profile, options: RunOptions, swarm: Swarm, on_tick: Callable[[Tick], None]
+    profile: Profile,
+    options: RunOptions,
+    swarm: Swarm,
+    guard: _ProcessGuard,
+    on_tick: Callable[[Tick], None],
 ) -> TickHandler:
-    """Pass each sample to `on_tick`, and judge thresholds live when aborting is on."""
+    """Pass each sample to `on_tick`, watch the child processes, judge thresholds live."""
     judge = None
     if profile.abort_on_fail:
         thresholds = [parse_threshold(text) for text in (*profile.thresholds, *options.thresholds)]
@@ -160,8 +195,9 @@ def _tick_handler(
 
     def handle(tick: Tick, window_start_s: float | None) -> str | None:
         on_tick(tick)
-        if judge is None:
-            return None
+        reason = guard.check()
+        if reason is not None or judge is None:
+            return reason
         return judge.check(window_start_s, tick.at_s)
 
     return handle
@@ -221,11 +257,13 @@ def _choose_locustfile(options: RunOptions, profile: Profile) -> Path:
     return locustfile.resolve()
 
 
-def _start_or_check_target(options: RunOptions, run_dir: Path, stack: contextlib.ExitStack) -> str:
+def _start_or_check_target(
+    options: RunOptions, run_dir: Path, stack: contextlib.ExitStack
+) -> tuple[str, ChildProcess | None]:
     if options.host is not None:
         url = options.host.rstrip("/")
         check_reachable(url)
-        return url
+        return url, None
     serve_arguments = [
         "--target", options.target,
         "--codec", options.codec,
@@ -233,7 +271,8 @@ def _start_or_check_target(options: RunOptions, run_dir: Path, stack: contextlib
         "--shards", str(options.shards),
         "--data-dir", str(options.data_dir),
     ]  # fmt: skip
-    return stack.enter_context(running_target(serve_arguments, run_dir))
+    url, child = stack.enter_context(running_target(serve_arguments, run_dir))
+    return url, child
 
 
 def _target_info(options: RunOptions, url: str) -> TargetInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
     from perfgate.swarm.locust_setup import configure_locust, load_user_classes
 
     configure_locust()
+    import gevent
     from locust import events
     from locust.env import Environment
 
@@ -33,5 +35,8 @@ def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
     logger.info("worker connecting to master %s:%d", master_host, master_port)
     runner = environment.create_worker_runner(master_host, master_port)
     plugin.attach(runner)
+    # SIGTERM (from `perfgate run` cleaning up, or an orchestrator) quits like the
+    # master's quit message: users stop and the last report is sent first.
+    gevent.signal_handler(signal.SIGTERM, runner.quit)
     runner.greenlet.join()
     logger.info("worker stopped")
