@@ -18,8 +18,11 @@ def bench(
         "microbench"
     ),
     repeat: Annotated[
-        int, typer.Option(help="Runs of the suite, each in a fresh process (1 to 50).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Runs of the suite (1 to 50), each in a fresh process; 1 by default, 3 with --ab."
+        ),
+    ] = None,
     ab: Annotated[
         str | None,
         typer.Option(
@@ -37,7 +40,8 @@ def bench(
     from perfgate.bench.runner import BenchOptions, pytest_args, run_bench
 
     configure_logging(verbose)
-    options = BenchOptions(suite=suite, out=out, repeats=repeat, pytest_args=pytest_args(ctx.args))
+    repeats = repeat if repeat is not None else (1 if ab is None else 3)
+    options = BenchOptions(suite=suite, out=out, repeats=repeats, pytest_args=pytest_args(ctx.args))
     if ab is not None:
         from perfgate.bench.ab import run_ab
 
@@ -82,8 +86,11 @@ def gate(
         float, typer.Option("--fdr", help="False discovery rate over all benchmarks (0 to 1).")
     ] = 0.01,
     method: Annotated[
-        str, typer.Option(help="Interval method: bootstrap or hodges-lehmann.")
-    ] = "bootstrap",
+        str,
+        typer.Option(
+            help="Interval method: welch (needs 2+ repeats a side), bootstrap or hodges-lehmann."
+        ),
+    ] = "welch",
     min_samples: Annotated[
         int, typer.Option(help="Samples each side needs for a benchmark to be judged.")
     ] = 5,

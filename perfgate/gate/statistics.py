@@ -18,12 +18,14 @@ Research 30(3), 1982), with medians for robustness to the outliers that timings 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Protocol
 
 import numpy as np
+from scipy.special import stdtr, stdtrit
 
 from perfgate.gate.samples import FloatArray
 
@@ -45,6 +47,10 @@ def batch_medians(samples: FloatArray, batches: int = DEFAULT_BATCHES) -> FloatA
     return np.array([np.median(part) for part in np.array_split(samples, batches)])
 
 
+IntervalFunction = Callable[[float], tuple[float, float]]
+"""Map a confidence level in (0, 1) to the two-sided interval of the ratio."""
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class ChangeEstimate:
     """The estimated ratio candidate / baseline of one series.
@@ -61,9 +67,7 @@ class ChangeEstimate:
     p_above: float
     p_below: float
     method: str
-    _sorted_values: FloatArray
-    _interval_kind: str
-    _sizes: tuple[int, int] = (0, 0)
+    _interval: IntervalFunction
 
     @property
     def p_beyond(self) -> float:
@@ -74,9 +78,7 @@ class ChangeEstimate:
         """Return the two-sided confidence interval of the ratio at `confidence` (0..1)."""
         if not 0.0 < confidence < 1.0:
             raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
-        if self._interval_kind == "percentile":
-            return _percentile_interval(self._sorted_values, confidence)
-        return _moses_interval(self._sorted_values, self._sizes, confidence)
+        return self._interval(confidence)
 
 
 class ChangeEstimator(Protocol):
@@ -142,7 +144,11 @@ class BootstrapMedianRatio:
         p_above = (1 + int(np.searchsorted(resampled, upper, side="right"))) / total
         p_below = (1 + len(resampled) - int(np.searchsorted(resampled, lower, side="left"))) / total
         return ChangeEstimate(
-            ratio, min(p_above, 1.0), min(p_below, 1.0), self.name, resampled, "percentile"
+            ratio,
+            min(p_above, 1.0),
+            min(p_below, 1.0),
+            self.name,
+            functools.partial(_percentile_interval, resampled),
         )
 
 
@@ -222,7 +228,8 @@ class HodgesLehmannRatio:
         ratio = math.exp(float(np.median(differences)))
         p_above = _mann_whitney_p_above(differences, sizes, math.log(upper))
         p_below = _mann_whitney_p_above(-differences[::-1], sizes, -math.log(lower))
-        return ChangeEstimate(ratio, p_above, p_below, self.name, differences, "moses", sizes)
+        interval = functools.partial(_moses_interval, differences, sizes)
+        return ChangeEstimate(ratio, p_above, p_below, self.name, interval)
 
 
 def _mann_whitney_p_above(differences: FloatArray, sizes: tuple[int, int], shift: float) -> float:
@@ -253,6 +260,71 @@ def _moses_interval(
     low = math.exp(float(differences[k - 1]))
     high = math.exp(float(differences[len(differences) - k]))
     return low, high
+
+
+@dataclasses.dataclass(frozen=True)
+class WelchRepeatRatio:
+    """Welch's t interval on the log medians of the repeats: the repeat is the unit.
+
+    Method: each repeat (one process, one run) gives one value, the log of its median
+    sample, so the variation between runs, which dominates on a shared machine, is
+    the variance the interval uses. The difference of the two sides' mean log medians
+    gets Welch's standard error and the Welch-Satterthwaite degrees of freedom (B. L.
+    Welch, "The generalization of 'Student's' problem when several different
+    population variances are involved", Biometrika 34, 1947), and is exponentiated
+    into a ratio of geometric means of the repeats' medians. It needs at least two
+    repeats on each side.
+    """
+
+    name: str = "welch"
+
+    def estimate(
+        self,
+        baseline: Sequence[FloatArray],
+        candidate: Sequence[FloatArray],
+        lower: float,
+        upper: float,
+    ) -> ChangeEstimate:
+        """Estimate the ratio candidate / baseline from the repeats' log medians.
+
+        Raises:
+            ValueError: a side has fewer than two repeats.
+        """
+        if len(baseline) < 2 or len(candidate) < 2:
+            counts = f"{len(baseline)} and {len(candidate)}"
+            raise ValueError(f"Welch's interval needs 2 repeats per side, got {counts}")
+        base = np.log([float(np.median(values)) for values in baseline])
+        cand = np.log([float(np.median(values)) for values in candidate])
+        shift = float(cand.mean() - base.mean())
+        base_term = float(base.var(ddof=1)) / len(base)
+        cand_term = float(cand.var(ddof=1)) / len(cand)
+        # Equal medians in every repeat give no spread; a floor of 1e-6 in log units
+        # (0.0001%) keeps the statistics finite without widening real intervals.
+        error = max(math.sqrt(base_term + cand_term), 1e-6)
+        denominator = (base_term**2 / (len(base) - 1)) + (cand_term**2 / (len(cand) - 1))
+        freedom = (
+            (base_term + cand_term) ** 2 / denominator
+            if denominator > 0
+            else len(base) + len(cand) - 2.0
+        )
+
+        # stdtr(df, t) is Student's t CDF, so stdtr(df, -t) is its upper tail beyond t.
+        p_above = float(stdtr(freedom, -(shift - math.log(upper)) / error))
+        p_below = float(stdtr(freedom, -(math.log(lower) - shift) / error))
+        interval = functools.partial(_t_interval, shift, error, freedom)
+        return ChangeEstimate(math.exp(shift), p_above, p_below, self.name, interval)
+
+
+def _t_interval(
+    shift: float, error: float, freedom: float, confidence: float
+) -> tuple[float, float]:
+    half = float(stdtrit(freedom, 0.5 + confidence / 2.0)) * error
+    # Few degrees of freedom at a high level can give bounds beyond a float's range.
+    return _bounded_exp(shift - half), _bounded_exp(shift + half)
+
+
+def _bounded_exp(value: float) -> float:
+    return math.exp(max(min(value, 700.0), -700.0))
 
 
 def benjamini_hochberg(p_values: Sequence[float], rate: float) -> int:

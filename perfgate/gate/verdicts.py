@@ -30,14 +30,15 @@ from perfgate.gate.statistics import (
     ChangeEstimate,
     ChangeEstimator,
     HodgesLehmannRatio,
+    WelchRepeatRatio,
     benjamini_hochberg,
     fcr_confidence,
 )
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("bootstrap", "hodges-lehmann")
-DEFAULT_METHOD = "bootstrap"
+METHODS = ("bootstrap", "hodges-lehmann", "welch")
+DEFAULT_METHOD = "welch"
 DEFAULT_TOLERANCE = 0.05
 DEFAULT_FALSE_DISCOVERY_RATE = 0.01
 DEFAULT_MIN_SAMPLES = 5
@@ -59,7 +60,8 @@ class GateSettings:
     Attributes:
         tolerance: the relative change that counts as no change, 0.05 for 5%.
         false_discovery_rate: the Benjamini-Hochberg rate over all rows.
-        method: `bootstrap` (ratio of medians) or `hodges-lehmann`.
+        method: `welch` (repeats as the unit; the default), `bootstrap` (ratio of
+            medians) or `hodges-lehmann`; see `perfgate.gate.statistics`.
         min_samples: samples each side needs for a row to be judged.
         allow_mismatch: judge even when machines or parameters differ.
     """
@@ -90,6 +92,8 @@ class GateSettings:
         """Return the estimator that `method` names."""
         if self.method == "hodges-lehmann":
             return HodgesLehmannRatio()
+        if self.method == "welch":
+            return WelchRepeatRatio()
         return BootstrapMedianRatio()
 
 
@@ -266,6 +270,11 @@ def _series_reason(base: Series, cand: Series, settings: GateSettings, kind: Sou
         return f"different parameters: {', '.join(differences)}"
 
     for side, series in (("baseline", base), ("candidate", cand)):
+        if settings.method == "welch" and len(series.repeats) < 2:
+            return (
+                f"the {side} has {len(series.repeats)} repeat, and the welch method needs 2 "
+                "per side; rerun with perfgate bench --repeat 3 or use --method bootstrap"
+            )
         if series.sample_count < settings.min_samples:
             fix = (
                 f"rerun with --benchmark-min-rounds={settings.min_samples} or more"
