@@ -2,7 +2,8 @@
 
     PerfgateError                  root; exit code 2 unless a subclass says otherwise
     ├── ConfigError                bad option, profile or file: exit 2, fix the input
-    │   └── ProfileError           a profile file is invalid
+    │   ├── ProfileError           a profile file is invalid
+    │   └── VersionMismatchError   a worker's versions differ from its master's
     ├── ResultsError               a result file is missing, truncated or of an unknown schema
     └── InvalidRunError            the run cannot count as a measurement: exit 3
         ├── TargetUnreachableError the target never answered
@@ -34,6 +35,10 @@ class ConfigError(PerfgateError):
 
 class ProfileError(ConfigError):
     """A load profile is invalid."""
+
+
+class VersionMismatchError(ConfigError):
+    """A worker and its master run different perfgate, Locust or wire-format versions."""
 
 
 class ResultsError(PerfgateError):

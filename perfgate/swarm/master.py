@@ -209,6 +209,7 @@ class Swarm:
         from locust import events
         from locust.env import Environment
 
+        from perfgate.swarm.handshake import MasterVersionCheck, local_versions
         from perfgate.swarm.plugin import install_master_plugin
 
         user_classes = load_user_classes(self._locustfile)
@@ -224,6 +225,7 @@ class Swarm:
         except Exception as exc:
             msg = f"Locust master failed to bind {self._bind_host}:{self._bind_port}: {exc}"
             raise SwarmError(msg) from exc
+        self._versions = MasterVersionCheck(self._runner, local_versions())
         self._state = SwarmState.STARTED
         logger.info("Locust master bound to %s:%d", self._bind_host, self._bind_port)
 
@@ -239,22 +241,25 @@ class Swarm:
 
         Raises:
             SwarmError: fewer workers than `count` connected within `timeout_s`.
+            VersionMismatchError: a worker runs other perfgate or Locust versions.
         """
         self._require(SwarmState.STARTED)
         import gevent
 
         deadline = time.monotonic() + timeout_s
-        while self._runner.worker_count < count:
+        while len(self._versions.joined_workers()) < count:
+            self._versions.raise_if_rejected()
             check_processes()
             if time.monotonic() > deadline:
+                joined = len(self._versions.joined_workers())
                 msg = (
-                    f"only {self._runner.worker_count} of {count} workers connected to the master "
+                    f"only {joined} of {count} workers joined the master "
                     f"at {self._bind_host}:{self._bind_port} within {timeout_s:.0f} s; "
                     "check the worker logs or start fewer workers"
                 )
                 raise SwarmError(msg)
             gevent.sleep(POLL_S)
-        self._joined = set(self._runner.clients.keys())
+        self._joined = self._versions.joined_workers()
         logger.info("%d workers connected", len(self._joined))
 
     def run_profile(self, profile: Profile, on_tick: TickHandler) -> Timeline:

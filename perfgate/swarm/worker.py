@@ -17,6 +17,7 @@ def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
 
     Raises:
         ConfigError: the locustfile cannot be loaded.
+        VersionMismatchError: the master runs other perfgate or Locust versions.
     """
     from perfgate.swarm.locust_setup import configure_locust, load_user_classes
 
@@ -25,6 +26,7 @@ def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
     from locust import events
     from locust.env import Environment
 
+    from perfgate.swarm.handshake import verify_versions_with_master
     from perfgate.swarm.plugin import install_worker_plugin
     from perfgate.swarm.recorder import WorkerRecorder
 
@@ -35,6 +37,7 @@ def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
     logger.info("worker connecting to master %s:%d", master_host, master_port)
     runner = environment.create_worker_runner(master_host, master_port)
     plugin.attach(runner)
+    verify_versions_with_master(runner, f"{master_host}:{master_port}")
     # SIGTERM (from `perfgate run` cleaning up, or an orchestrator) quits like the
     # master's quit message: users stop and the last report is sent first.
     gevent.signal_handler(signal.SIGTERM, runner.quit)
