@@ -31,12 +31,13 @@ class CannedProtocol(asyncio.Protocol):
     def __init__(self, counter: list[int]) -> None:
         self._counter = counter
         self._buffer = b""
-        self._transport: asyncio.Transport | None = None
+        self._transport: asyncio.WriteTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Keep the transport for writing."""
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's TCP transport is not a subclass of asyncio.Transport, only of
+        # the abstract write transport interface.
+        self._transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         """Answer every complete request head in the buffer."""
@@ -71,3 +72,42 @@ async def serve_canned(host: str, port: int, ready: asyncio.Event | None = None)
         await server.wait_closed()
         logger.info("canned server stopped after %d requests", counter[0])
     return counter[0]
+
+
+def main() -> None:
+    """Run the canned server: `python -m perfgate.calibrate.canned_server --ready-file F`."""
+    import argparse
+    import os
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="Canned-response HTTP server on uvloop.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--ready-file", type=Path, required=True)
+    arguments = parser.parse_args()
+
+    async def run() -> int:
+        loop = asyncio.get_running_loop()
+        counter = [0]
+        server = await loop.create_server(
+            lambda: CannedProtocol(counter), arguments.host, arguments.port
+        )
+        host, port = server.sockets[0].getsockname()[:2]
+        temporary = arguments.ready_file.with_name(arguments.ready_file.name + ".tmp")
+        temporary.write_text(f"{host}:{port}", encoding="ascii")
+        os.replace(temporary, arguments.ready_file)
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        server.close()
+        return counter[0]
+
+    import uvloop
+
+    answered = uvloop.run(run())
+    logger.info("canned server answered %d requests", answered)
+
+
+if __name__ == "__main__":
+    main()

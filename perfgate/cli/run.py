@@ -38,6 +38,13 @@ def worker(
     locustfile: Annotated[
         Path, typer.Option(help="Locustfile with the User classes to run.")
     ] = Path("locustfiles/api.py"),
+    no_latency: Annotated[
+        bool,
+        typer.Option(
+            "--no-latency",
+            help="Count requests without recording latencies (measures the recording cost).",
+        ),
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Run a Locust worker with perfgate's plugin until its master says quit."""
@@ -45,7 +52,7 @@ def worker(
 
     configure_logging(verbose)
     host, port = _parse_master(master)
-    run_worker(host, port, locustfile)
+    run_worker(host, port, locustfile, record_latency=not no_latency)
 
 
 @app.command()

@@ -184,15 +184,20 @@ def check_reachable(url: str, timeout_s: float = 5.0) -> None:
 
 @contextlib.contextmanager
 def running_workers(
-    count: int, master_address: str, locustfile: Path, run_dir: Path
+    count: int,
+    master_address: str,
+    locustfile: Path,
+    run_dir: Path,
+    extra_arguments: Sequence[str] = (),
 ) -> Iterator[list[ChildProcess]]:
     """Start `count` local `perfgate worker` processes; stop them all on exit."""
     children: list[ChildProcess] = []
     try:
         for index in range(count):
             command = perfgate_command(
-                "worker", "--master", master_address, "--locustfile", str(locustfile)
-            )
+                "worker", "--master", master_address, "--locustfile", str(locustfile),
+                *extra_arguments,
+            )  # fmt: skip
             children.append(
                 start_child(f"worker-{index}", command, run_dir / f"worker-{index}.log")
             )

@@ -54,8 +54,18 @@ class WorkerRecorder:
     Not thread-safe: Locust calls it from greenlets of one thread.
     """
 
-    def __init__(self, clock_s: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, clock_s: Callable[[], float] = time.time, *, record_latency: bool = True
+    ) -> None:
+        """Create an empty recorder.
+
+        Args:
+            clock_s: wall clock in seconds since the epoch; tests pass a fake.
+            record_latency: False counts requests without recording latencies, which
+                `perfgate calibrate` uses to measure what recording costs.
+        """
         self._clock_s = clock_s
+        self._record_latency = record_latency
         self._seconds: dict[int, dict[str, _EndpointBucket]] = {}
         self._sequence = 0
         self._recorded_total = 0
@@ -107,8 +117,9 @@ class WorkerRecorder:
         if bucket is None:
             bucket = buckets[endpoint] = _EndpointBucket()
 
-        bucket.histogram.record_value(clamp_us(latency_ms * 1000.0))
-        if uncorrected_ms is not None:
+        if self._record_latency:
+            bucket.histogram.record_value(clamp_us(latency_ms * 1000.0))
+        if uncorrected_ms is not None and self._record_latency:
             if bucket.uncorrected is None:
                 bucket.uncorrected = new_histogram()
             bucket.uncorrected.record_value(clamp_us(uncorrected_ms * 1000.0))

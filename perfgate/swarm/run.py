@@ -78,6 +78,7 @@ class RunOptions:
     duration_s: float | None = None
     max_in_flight: int | None = None
     abort_on_fail: bool = False
+    worker_arguments: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +131,11 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         stack.callback(swarm.close)  # in case the workers fail to start
         workers = stack.enter_context(
             running_workers(
-                options.workers, f"{options.master_bind}:{master_port}", locustfile, run_dir
+                options.workers,
+                f"{options.master_bind}:{master_port}",
+                locustfile,
+                run_dir,
+                options.worker_arguments,
             )
         )
         stack.callback(swarm.close)  # quit workers before their processes are stopped

@@ -9,11 +9,14 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
+def run_worker(
+    master_host: str, master_port: int, locustfile: Path, *, record_latency: bool = True
+) -> None:
     """Connect to a Locust master and run its tests until the master says quit.
 
     Returns when the master sends quit, or when no heartbeat has come from the master
-    for `MASTER_HEARTBEAT_TIMEOUT_S` seconds.
+    for `MASTER_HEARTBEAT_TIMEOUT_S` seconds. With `record_latency` False the worker
+    counts requests but records no latency, to measure what recording costs.
 
     Raises:
         ConfigError: the locustfile cannot be loaded.
@@ -32,7 +35,9 @@ def run_worker(master_host: str, master_port: int, locustfile: Path) -> None:
 
     user_classes = load_user_classes(locustfile)
     environment = Environment(user_classes=user_classes, events=events)
-    plugin = install_worker_plugin(environment, user_classes, WorkerRecorder())
+    plugin = install_worker_plugin(
+        environment, user_classes, WorkerRecorder(record_latency=record_latency)
+    )
 
     logger.info("worker connecting to master %s:%d", master_host, master_port)
     runner = environment.create_worker_runner(master_host, master_port)
