@@ -24,7 +24,19 @@ app.add_typer(db_app, name="db")
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 132)
 error_console = Console(stderr=True)
 
-TargetOption = Annotated[str, typer.Option(help="Server variant: raw (asyncio Protocol server).")]
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        help="Server variant: raw (asyncio Protocol server), asgi (the same handlers as a "
+        "plain ASGI app) or fastapi."
+    ),
+]
+ServerOption = Annotated[
+    str, typer.Option(help="ASGI server library for --target asgi and fastapi: uvicorn or granian.")
+]
+ProcsOption = Annotated[
+    int, typer.Option(help="Number of server processes sharing the port (SO_REUSEPORT).", min=1)
+]
 CodecOption = Annotated[str, typer.Option(help="JSON codec: json, orjson or msgspec.")]
 LoopOption = Annotated[str, typer.Option(help="Event loop: asyncio or uvloop.")]
 ShardsOption = Annotated[int, typer.Option(help="Number of SQLite shard files.", min=1)]
