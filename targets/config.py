@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from targets.http.limits import ConnectionLimits
+
 DEFAULT_SHARDS = 4
 DEFAULT_DATA_DIR = Path("data")
 
@@ -14,7 +16,11 @@ class TargetConfig:
     """Everything that selects and places one target variant.
 
     Attributes:
-        target: server variant name (`raw` is the asyncio Protocol server).
+        target: server variant name: `raw` (the asyncio Protocol server), `asgi` (the
+            same handlers as a plain ASGI app) or `fastapi`.
+        server: the ASGI server library that runs `asgi` and `fastapi` (`uvicorn`,
+            `granian`); `raw` ignores it.
+        procs: number of server processes sharing the port through SO_REUSEPORT.
         codec: JSON codec name (`json`, `orjson`, `msgspec`).
         loop: event loop name (`asyncio`, `uvloop`).
         host: address to bind; loopback unless the user names another.
@@ -24,9 +30,13 @@ class TargetConfig:
         sqlite_mode: how reads reach SQLite (`inline`, `threads`, `aiosqlite`).
         ready_file: when set, the server writes `host:port` there once it accepts
             connections, so a parent process learns the port picked for port 0.
+        limits: request size, timeout and open connection limits.
+        reuse_port: bind with SO_REUSEPORT; set for each process when `procs` > 1.
     """
 
     target: str = "raw"
+    server: str = "uvicorn"
+    procs: int = 1
     codec: str = "orjson"
     loop: str = "uvloop"
     host: str = "127.0.0.1"
@@ -35,3 +45,5 @@ class TargetConfig:
     shards: int = DEFAULT_SHARDS
     sqlite_mode: str = "inline"
     ready_file: Path | None = None
+    limits: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
+    reuse_port: bool = False

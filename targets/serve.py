@@ -2,7 +2,8 @@
 
 Steps: check the configuration, open storage (creating and seeding the shards if
 needed), bind, announce the address in the ready file, serve until SIGINT or
-SIGTERM, then stop accepting, close connections and storage, and return.
+SIGTERM, then stop accepting, close connections and storage, and return. With more
+than one process, `targets.servers.multiproc` runs these steps in each of them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from targets.codecs import get_codec
 from targets.config import TargetConfig
 from targets.errors import TargetConfigError
 from targets.loops import get_loop_factory
-from targets.servers import TargetServer, get_server_factory
+from targets.servers import ServerSettings, TargetServer, get_asgi_host_factory, get_server_factory
+from targets.storage.base import Storage
 from targets.storage.sqlite import check_sqlite_mode, open_sqlite_storage
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,11 @@ def serve(config: TargetConfig) -> None:
         StorageError: the shard files cannot be created or opened.
     """
     validate_config(config)
+    if config.procs > 1:
+        from targets.servers.multiproc import serve_processes
+
+        serve_processes(config, prepare=_prepare_storage, announce=_announce)
+        return
     with asyncio.Runner(loop_factory=get_loop_factory(config.loop)) as runner:
         runner.run(run_target(config))
 
@@ -49,6 +56,7 @@ def validate_config(config: TargetConfig) -> None:
         TargetConfigError: names the invalid value and the allowed ones.
     """
     get_server_factory(config.target)
+    get_asgi_host_factory(config.server)
     get_codec(config.codec)
     get_loop_factory(config.loop)
     check_sqlite_mode(config.sqlite_mode)
@@ -56,6 +64,8 @@ def validate_config(config: TargetConfig) -> None:
         raise TargetConfigError(f"shard count must be at least 1, got {config.shards!r}")
     if not 0 <= config.port <= 65535:
         raise TargetConfigError(f"port must be in 0..65535, got {config.port!r}")
+    if config.procs < 1:
+        raise TargetConfigError(f"process count must be at least 1, got {config.procs!r}")
 
 
 async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) -> None:
@@ -68,10 +78,20 @@ async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) ->
     """
     stop_event = stop if stop is not None else asyncio.Event()
     with _stop_on_signals(stop_event):
-        storage = await open_sqlite_storage(config.data_dir, config.shards, config.sqlite_mode)
+        storage = await _open_storage(config)
         try:
-            routes = build_route_table(get_codec(config.codec), storage)
-            server = get_server_factory(config.target)(routes, config.host, config.port)
+            codec = get_codec(config.codec)
+            settings = ServerSettings(
+                routes=build_route_table(codec, storage),
+                codec=codec,
+                storage=storage,
+                host=config.host,
+                port=config.port,
+                limits=config.limits,
+                reuse_port=config.reuse_port,
+                asgi_server=config.server,
+            )
+            server = get_server_factory(config.target)(settings)
             host, port = await _start_server(server, config)
             try:
                 _announce(config, host, port)
@@ -83,6 +103,21 @@ async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) ->
         finally:
             await storage.close()
     logger.info("target stopped")
+
+
+async def _open_storage(config: TargetConfig) -> Storage:
+    return await open_sqlite_storage(config.data_dir, config.shards, config.sqlite_mode)
+
+
+def _prepare_storage(config: TargetConfig) -> None:
+    """Open and close storage once, creating and seeding it if needed."""
+
+    async def open_and_close() -> None:
+        storage = await _open_storage(config)
+        await storage.close()
+
+    with asyncio.Runner(loop_factory=get_loop_factory(config.loop)) as runner:
+        runner.run(open_and_close())
 
 
 async def _start_server(server: TargetServer, config: TargetConfig) -> tuple[str, int]:
@@ -117,9 +152,10 @@ def _announce(config: TargetConfig, host: str, port: int) -> None:
     address = format_address(host, port)
     if config.ready_file is not None:
         write_ready_file(config.ready_file, address)
+    variant = config.target if config.target == "raw" else f"{config.target} on {config.server}"
     logger.info(
         "serving target %s on http://%s (codec %s, loop %s, SQLite %s, %d shards in %s)",
-        config.target,
+        variant,
         address,
         config.codec,
         config.loop,

@@ -11,6 +11,8 @@ from perfgate.cli.app import (
     CodecOption,
     DataDirOption,
     LoopOption,
+    ProcsOption,
+    ServerOption,
     ShardsOption,
     SqliteModeOption,
     TargetOption,
@@ -20,11 +22,20 @@ from perfgate.cli.app import (
     console,
     db_app,
 )
+from targets.http.limits import (
+    DEFAULT_IDLE_TIMEOUT_S,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEAD_BYTES,
+    DEFAULT_READ_TIMEOUT_S,
+)
 
 
 @app.command()
 def serve(
     target: TargetOption = "raw",
+    server: ServerOption = "uvicorn",
+    procs: ProcsOption = 1,
     codec: CodecOption = "orjson",
     loop: LoopOption = "uvloop",
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
@@ -36,15 +47,38 @@ def serve(
         Path | None,
         typer.Option(help="Write host:port to this file once the server accepts connections."),
     ] = None,
+    max_connections: Annotated[
+        int, typer.Option(help="Open connections served at once; 503 for each one past it.", min=1)
+    ] = DEFAULT_MAX_CONNECTIONS,
+    read_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds allowed to receive one whole request from its first byte; then 408.",
+            min=0.001,
+        ),
+    ] = DEFAULT_READ_TIMEOUT_S,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds an idle keep-alive connection stays open.", min=0.001),
+    ] = DEFAULT_IDLE_TIMEOUT_S,
+    max_head_bytes: Annotated[
+        int, typer.Option(help="Largest request head in bytes; 431 past it.", min=1)
+    ] = DEFAULT_MAX_HEAD_BYTES,
+    max_body_bytes: Annotated[
+        int, typer.Option(help="Largest request body in bytes; 413 past it.", min=1)
+    ] = DEFAULT_MAX_BODY_BYTES,
     verbose: VerboseOption = False,
 ) -> None:
     """Run one target variant in the foreground until Ctrl-C or SIGTERM."""
     from targets.config import TargetConfig
+    from targets.http.limits import ConnectionLimits
     from targets.serve import serve as serve_target
 
     configure_logging(verbose)
     config = TargetConfig(
         target=target,
+        server=server,
+        procs=procs,
         codec=codec,
         loop=loop,
         host=host,
@@ -53,6 +87,13 @@ def serve(
         shards=shards,
         sqlite_mode=sqlite_mode,
         ready_file=ready_file,
+        limits=ConnectionLimits(
+            max_head_bytes=max_head_bytes,
+            max_body_bytes=max_body_bytes,
+            read_timeout_s=read_timeout,
+            idle_timeout_s=idle_timeout,
+            max_connections=max_connections,
+        ),
     )
     serve_target(config)
 

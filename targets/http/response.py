@@ -91,3 +91,9 @@ CONTENT_TOO_LARGE = make_status_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 HEADERS_TOO_LARGE = make_status_response(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
 INTERNAL_SERVER_ERROR = make_status_response(HTTPStatus.INTERNAL_SERVER_ERROR)
 SERVICE_UNAVAILABLE = make_status_response(HTTPStatus.SERVICE_UNAVAILABLE)
+REQUEST_TIMEOUT = make_status_response(HTTPStatus.REQUEST_TIMEOUT)
+TOO_MANY_CONNECTIONS: Response = (
+    make_head(HTTPStatus.SERVICE_UNAVAILABLE, CONTENT_TYPE_TEXT, ((b"Retry-After", b"1"),)),
+    b"Too many open connections",
+)
+"""503 for a connection opened past the server's connection limit."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable
 from typing import Protocol
 
 from targets.app.routes import RouteTable
+from targets.codecs.base import Codec
+from targets.http.limits import ConnectionLimits
+from targets.storage.base import Storage
 
 
 class ServerState(enum.Enum):
@@ -35,5 +39,30 @@ class TargetServer(Protocol):
         ...
 
 
-ServerFactory = Callable[[RouteTable, str, int], TargetServer]
-"""Create a server for `(routes, host, port)`; port 0 lets the kernel pick one."""
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    """Everything a server variant needs to serve the target on one address.
+
+    Attributes:
+        routes: the route table every framework-free variant serves.
+        codec: the JSON codec, for variants that build their own handlers (FastAPI).
+        storage: the world and fortune tables, for the same variants.
+        host: address to bind.
+        port: TCP port; 0 lets the kernel pick a free one.
+        limits: request size, timeout and connection limits.
+        reuse_port: bind with SO_REUSEPORT, so that several processes share the port.
+        asgi_server: the ASGI server library (`uvicorn`, `granian`) for ASGI variants.
+    """
+
+    routes: RouteTable
+    codec: Codec
+    storage: Storage
+    host: str
+    port: int
+    limits: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
+    reuse_port: bool = False
+    asgi_server: str = "uvicorn"
+
+
+ServerFactory = Callable[[ServerSettings], TargetServer]
+"""Create a server variant for `settings`; it binds only when started."""

@@ -28,7 +28,9 @@ READY_TIMEOUT_S = 30.0
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("target", "asgi", r"unknown target 'asgi': expected one of raw"),
+        ("target", "wsgi", r"unknown target 'wsgi': expected one of asgi, fastapi, raw"),
+        ("server", "hypercorn", r"unknown ASGI server 'hypercorn': expected one of granian, uvicorn"),
+        ("procs", 0, r"process count must be at least 1, got 0"),
         ("codec", "yaml", r"unknown codec 'yaml': expected one of json, msgspec, orjson"),
         ("loop", "trio", r"unknown event loop 'trio': expected one of asyncio, uvloop"),
         (
@@ -39,7 +41,7 @@ READY_TIMEOUT_S = 30.0
         ("shards", 0, r"shard count must be at least 1, got 0"),
         ("port", 70000, r"port must be in 0\.\.65535, got 70000"),
     ],
-    ids=["target", "codec", "loop", "sqlite-mode", "shards", "port"],
+    ids=["target", "server", "procs", "codec", "loop", "sqlite-mode", "shards", "port"],
 )
 def test_invalid_config_rejected(field: str, value: Any, message: str) -> None:
     config = dataclasses.replace(TargetConfig(), **{field: value})

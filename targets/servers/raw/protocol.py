@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Coroutine
 from typing import Any, cast
@@ -19,6 +18,8 @@ import httptools
 
 from targets.app.routes import HandlerResult, RouteTable
 from targets.http.date import DateHeader
+from targets.http.limits import ConnectionLimits
+from targets.http.reporting import ThrottledReporter
 from targets.http.response import (
     BAD_REQUEST,
     CONNECTION_CLOSE,
@@ -26,6 +27,8 @@ from targets.http.response import (
     CONTENT_TOO_LARGE,
     HEADERS_TOO_LARGE,
     INTERNAL_SERVER_ERROR,
+    REQUEST_TIMEOUT,
+    TOO_MANY_CONNECTIONS,
     Response,
     encode_head_response,
     encode_response,
@@ -33,16 +36,13 @@ from targets.http.response import (
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1 << 20
-"""Largest request body accepted; a longer one gets 413 and the connection closes."""
-
-MAX_HEAD_BYTES = 64 << 10
-"""Largest request head accepted, counted as described in `HttpProtocol`; 431 past it."""
-
 MAX_QUEUED_REQUESTS = 64
 """Requests waiting on one connection behind a storage call before reading pauses."""
 
-_ERROR_REPORT_INTERVAL_S = 1.0
+_CONTENT_LENGTH = b"content-length"
+
+# Extra bytes a header line has on the wire beyond its name and value: ": " and CRLF.
+_HEADER_LINE_OVERHEAD = 4
 
 
 class _RequestRejectedError(Exception):
@@ -53,40 +53,30 @@ class _RequestRejectedError(Exception):
         self.response = response
 
 
-class _ErrorReporter:
-    """Log handler errors at most once per interval, counting the ones not logged."""
-
-    def __init__(self, interval_s: float = _ERROR_REPORT_INTERVAL_S) -> None:
-        self._interval_s = interval_s
-        self._next_report_s = 0.0
-        self._suppressed = 0
-
-    def report(self, exc: BaseException) -> None:
-        now_s = time.monotonic()
-        if now_s < self._next_report_s:
-            self._suppressed += 1
-            return
-        logger.error(
-            "request handler failed, sent 500 (%d failures since the previous report not logged)",
-            self._suppressed,
-            exc_info=exc,
-        )
-        self._suppressed = 0
-        self._next_report_s = now_s + self._interval_s
-
-
-_errors = _ErrorReporter()
+_errors = ThrottledReporter(logger, "request handler failed, sent 500")
+_refusals = ThrottledReporter(
+    logger, "open connection limit reached, sent 503 and closed a new connection", logging.WARNING
+)
 
 
 class HttpProtocol(asyncio.Protocol):
     """One HTTP/1.1 connection: parse, dispatch, frame and write responses in order.
 
-    Limits: a body over `MAX_BODY_BYTES` gets 413, and a head over `MAX_HEAD_BYTES`
-    gets 431; both then close the connection. The head is counted in whole reads from
-    the read after the one in which it starts, so a head may exceed the limit by up to
-    one read (256 KiB on asyncio 3.11, 256,000 bytes on uvloop 0.23) before it is
-    rejected.
-    A request httptools rejects gets 400 and the connection closes.
+    Limits come from a `ConnectionLimits`, and every rejection closes the connection
+    after its response:
+
+    - a body over `max_body_bytes` gets 413, before any body byte is read when
+      `Content-Length` announces it, else as soon as the chunks pass the limit;
+    - a head over `max_head_bytes` gets 431. Complete header lines and the request
+      target are counted exactly. The line still in progress at the end of a read
+      counts as every byte after the read's last newline, so a head never grows past
+      the limit by more than one read;
+    - a request httptools rejects (malformed request line, header or chunked
+      encoding) gets 400;
+    - `check_timeouts`, called by the server on a timer, answers 408 to a request
+      not fully received within `read_timeout_s` and closes a connection idle for
+      `idle_timeout_s`;
+    - a connection opened while `max_connections` others are open gets 503.
     """
 
     __slots__ = (
@@ -100,20 +90,35 @@ class HttpProtocol(asyncio.Protocol):
         "_drain_task",
         "_head_bytes",
         "_in_head",
+        "_in_message",
         "_keep_alive_line",
+        "_limits",
+        "_line_bytes",
         "_loop",
+        "_max_body_bytes",
+        "_max_head_bytes",
         "_parser",
         "_pending",
         "_reading_paused",
+        "_request_count",
         "_transport",
         "_url",
+        "_watch_since_s",
+        "_watch_state",
         "_writing_paused",
     )
 
     def __init__(
-        self, routes: RouteTable, date: DateHeader, connections: set[HttpProtocol]
+        self,
+        routes: RouteTable,
+        date: DateHeader,
+        connections: set[HttpProtocol],
+        limits: ConnectionLimits | None = None,
     ) -> None:
         """Serve `routes` on one connection, registering it in `connections` while open."""
+        self._limits = limits if limits is not None else ConnectionLimits()
+        self._max_head_bytes = self._limits.max_head_bytes
+        self._max_body_bytes = self._limits.max_body_bytes
         self._dispatch = routes.dispatch
         self._date = date
         self._connections = connections
@@ -125,19 +130,32 @@ class HttpProtocol(asyncio.Protocol):
         self._drain_task: asyncio.Task[None] | None = None
         self._url = b""
         self._in_head = False
+        self._in_message = False
         self._head_bytes = 0
+        self._line_bytes = 0
         self._body_bytes = 0
         self._body_chunks: list[bytes] = []
         self._closing = False
         self._keep_alive_line: bytes | None = None
         self._reading_paused = False
         self._writing_paused = False
+        self._request_count = 0
+        self._watch_state: tuple[int, bool, int] = (0, False, 0)
+        self._watch_since_s = self._loop.time()
 
     # asyncio.Protocol callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Register the connection."""
+        """Register the connection, or refuse it with 503 when the server is full."""
         self._transport = cast(asyncio.Transport, transport)
+        if len(self._connections) >= self._limits.max_connections:
+            self._closing = True
+            _refusals.report()
+            self._transport.write(
+                encode_response(TOO_MANY_CONNECTIONS, self._date.line, CONNECTION_CLOSE)
+            )
+            self._transport.close()
+            return
         self._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -169,7 +187,7 @@ class HttpProtocol(asyncio.Protocol):
             self._closing = True
         else:
             if self._in_head:
-                self._count_head_bytes(len(data))
+                self._count_line_in_progress(data)
         self._flush()
 
     def pause_writing(self) -> None:
@@ -188,7 +206,10 @@ class HttpProtocol(asyncio.Protocol):
         """Start a new request."""
         self._url = b""
         self._in_head = True
-        self._head_bytes = -1
+        self._in_message = True
+        self._request_count += 1
+        self._head_bytes = 0
+        self._line_bytes = 0
         self._body_bytes = 0
         self._body_chunks = []
 
@@ -196,19 +217,36 @@ class HttpProtocol(asyncio.Protocol):
         """Collect the request target, which may arrive in pieces."""
         self._url += url
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """Count the header line, and reject an announced body over the limit at once."""
+        self._head_bytes += len(name) + len(value) + _HEADER_LINE_OVERHEAD
+        if self._head_bytes + len(self._url) > self._max_head_bytes:
+            raise _RequestRejectedError(HEADERS_TOO_LARGE)
+        # llhttp rejects a Content-Length that is not a decimal number, so only size matters.
+        if (
+            len(name) == len(_CONTENT_LENGTH)
+            and name.lower() == _CONTENT_LENGTH
+            and value.strip().isdigit()
+            and int(value) > self._max_body_bytes
+        ):
+            raise _RequestRejectedError(CONTENT_TOO_LARGE)
+
     def on_headers_complete(self) -> None:
-        """End the head; its size no longer counts."""
+        """End the head, rejecting it if the request target made it too large."""
         self._in_head = False
+        if self._head_bytes + len(self._url) > self._max_head_bytes:
+            raise _RequestRejectedError(HEADERS_TOO_LARGE)
 
     def on_body(self, body: bytes) -> None:
-        """Collect body bytes, rejecting the request past `MAX_BODY_BYTES`."""
+        """Collect body bytes, rejecting the request past `max_body_bytes`."""
         self._body_bytes += len(body)
-        if self._body_bytes > MAX_BODY_BYTES:
+        if self._body_bytes > self._max_body_bytes:
             raise _RequestRejectedError(CONTENT_TOO_LARGE)
         self._body_chunks.append(body)
 
     def on_message_complete(self) -> None:
         """Dispatch the request and queue its response behind earlier ones."""
+        self._in_message = False
         if self._closing:
             return
         url = self._url
@@ -239,6 +277,44 @@ class HttpProtocol(asyncio.Protocol):
             self._enqueue(result, connection_line)
         else:
             self._batch.append(encode_response(result, self._date.line, connection_line))
+
+    # Timeouts
+
+    def check_timeouts(self, now_s: float) -> None:
+        """Time out a request received too slowly, or a connection idle for too long.
+
+        The server calls this every `ConnectionLimits.sweep_interval_s` with the
+        loop's clock, so that no request pays for a timer. A timeout counts from the
+        first check that saw the connection in its current state: a request in
+        progress, or idle with nothing pending.
+        """
+        if self._closing:
+            return
+        state = (self._request_count, self._in_message, len(self._pending))
+        if state != self._watch_state:
+            self._watch_state = state
+            self._watch_since_s = now_s
+            return
+
+        waited_s = now_s - self._watch_since_s
+        if self._in_message:
+            if waited_s >= self._limits.read_timeout_s:
+                logger.debug("request not received within %.1f s, sent 408", waited_s)
+                self._in_head = False
+                self._reject(REQUEST_TIMEOUT)
+                self._flush()
+                self._abort_if_stalled()
+        elif (not self._pending or self._writing_paused) and (
+            waited_s >= self._limits.idle_timeout_s
+        ):
+            logger.debug("connection idle for %.1f s, closing it", waited_s)
+            self.close()
+            self._abort_if_stalled()
+
+    def _abort_if_stalled(self) -> None:
+        """Abort rather than close when the client reads nothing, so no flush waits forever."""
+        if self._writing_paused and self._transport is not None:
+            self._transport.abort()
 
     # Writing responses
 
@@ -295,12 +371,17 @@ class HttpProtocol(asyncio.Protocol):
         if self._closing and not self._pending:
             transport.close()
 
-    def _count_head_bytes(self, read_bytes: int) -> None:
-        if self._head_bytes < 0:
-            self._head_bytes = 0
-            return
-        self._head_bytes += read_bytes
-        if self._head_bytes > MAX_HEAD_BYTES:
+    def _count_line_in_progress(self, data: bytes) -> None:
+        """Bound the unfinished head line that httptools buffers after reading `data`."""
+        newline = data.rfind(b"\n")
+        if newline < 0:
+            self._line_bytes += len(data)
+        else:
+            self._line_bytes = len(data) - newline - 1
+        # Until the first header line completes, the line in progress may be the
+        # request line, which `_url` already contains in part.
+        url_bytes = len(self._url) if self._head_bytes else 0
+        if self._head_bytes + url_bytes + self._line_bytes > self._max_head_bytes:
             self._in_head = False
             self._reject(HEADERS_TOO_LARGE)
 

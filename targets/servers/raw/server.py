@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from targets.app.routes import RouteTable
 from targets.errors import TargetError
 from targets.http.date import DateHeader
-from targets.servers.base import ServerState
+from targets.servers.base import ServerSettings, ServerState
 from targets.servers.raw.protocol import HttpProtocol
 
 logger = logging.getLogger(__name__)
@@ -21,14 +20,17 @@ CLOSE_TIMEOUT_S = 5.0
 class RawServer:
     """Serve a route table over HTTP/1.1 with `HttpProtocol`, on the running loop."""
 
-    def __init__(self, routes: RouteTable, host: str, port: int) -> None:
-        """Prepare to serve `routes` on `host:port`; port 0 lets the kernel pick one."""
-        self._routes = routes
-        self._host = host
-        self._port = port
+    def __init__(self, settings: ServerSettings) -> None:
+        """Prepare to serve `settings.routes` on its address; port 0 lets the kernel pick one."""
+        self._routes = settings.routes
+        self._host = settings.host
+        self._port = settings.port
+        self._limits = settings.limits
+        self._reuse_port = settings.reuse_port
         self._date = DateHeader()
         self._connections: set[HttpProtocol] = set()
         self._server: asyncio.Server | None = None
+        self._sweep_timer: asyncio.TimerHandle | None = None
         self._state = ServerState.CREATED
 
     @property
@@ -43,6 +45,9 @@ class RawServer:
 
     async def start(self) -> tuple[str, int]:
         """Bind with SO_REUSEADDR, start accepting and return the bound host and port.
+
+        With `reuse_port` set, the socket also gets SO_REUSEPORT, and the kernel
+        spreads new connections over every process listening on the port.
 
         Raises:
             TargetError: the server is not in the `CREATED` state.
@@ -59,6 +64,7 @@ class RawServer:
                 self._host,
                 self._port,
                 reuse_address=True,
+                reuse_port=self._reuse_port or None,
                 backlog=LISTEN_BACKLOG,
             )
         except BaseException:
@@ -66,6 +72,7 @@ class RawServer:
             raise
 
         self._state = ServerState.SERVING
+        self._schedule_sweep()
         sockname = self._server.sockets[0].getsockname()
         return str(sockname[0]), int(sockname[1])
 
@@ -85,6 +92,8 @@ class RawServer:
 
         # 1. Stop accepting: the listening sockets close, and new connections are refused.
         self._server.close()
+        if self._sweep_timer is not None:
+            self._sweep_timer.cancel()
 
         # 2. Close every connection. Handlers still waiting on storage are cancelled,
         #    and each transport flushes what was written before it closes.
@@ -99,7 +108,20 @@ class RawServer:
         self._state = ServerState.STOPPED
 
     def _create_protocol(self) -> HttpProtocol:
-        return HttpProtocol(self._routes, self._date, self._connections)
+        return HttpProtocol(self._routes, self._date, self._connections, self._limits)
+
+    def _schedule_sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._sweep_timer = loop.call_later(self._limits.sweep_interval_s, self._sweep, loop)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Check every connection for timeouts, then schedule the next sweep."""
+        if self._state is not ServerState.SERVING:
+            return
+        now_s = loop.time()
+        for protocol in list(self._connections):
+            protocol.check_timeouts(now_s)
+        self._sweep_timer = loop.call_later(self._limits.sweep_interval_s, self._sweep, loop)
 
     async def _wait_for_connections_closed(self) -> None:
         loop = asyncio.get_running_loop()
