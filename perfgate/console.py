@@ -27,6 +27,7 @@ def summary_table(record: RunRecord) -> Table:
         "p99 ms",
         "p99.9 ms",
         "max ms",
+        "KiB/s",
     ):
         table.add_column(column, justify="right")
     for endpoint in record.endpoints:

@@ -22,7 +22,7 @@ app.add_typer(db_app, name="db")
 
 # Tables stay readable when the output goes to a file or a CI log (rich uses 80 columns there).
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 132)
-error_console = Console(stderr=True)
+error_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 
 TargetOption = Annotated[
     str,
@@ -47,12 +47,23 @@ SqliteModeOption = Annotated[
 
 
 def configure_logging(verbose: bool) -> None:
-    """Send log records to stderr, at debug level when `verbose`."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """Send log records to stderr, at debug level when `verbose`.
+
+    On a terminal, records go through rich so that they do not break a live progress
+    bar. Locust's own records show only from warnings on, unless `verbose`.
+    """
+    level = logging.DEBUG if verbose else logging.INFO
+    if error_console.is_terminal:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(console=error_console, show_path=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    if not verbose:
+        logging.getLogger("locust").setLevel(logging.WARNING)
 
 
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log at debug level.")]

@@ -19,7 +19,8 @@ from perfgate.cli.app import (
     console,
     error_console,
 )
-from perfgate.errors import EXIT_FAILED, EXIT_INVALID, EXIT_PASSED, ConfigError
+from perfgate.cli.progress import RunProgress
+from perfgate.errors import EXIT_FAILED, EXIT_INVALID, EXIT_PASSED, ConfigError, PerfgateError
 
 
 def _parse_master(address: str) -> tuple[str, int]:
@@ -157,8 +158,21 @@ def run(
         master_port=master_port,
         thresholds=tuple(threshold or ()),
     )
-    outcome = execute_run(options, _print_tick)
-    _print_outcome(outcome)
+    with RunProgress(error_console) as progress:
+        outcome = execute_run(options, progress.update)
+    report = _write_report(outcome.run_dir)
+    _print_outcome(outcome, report)
+
+
+def _write_report(run_dir: Path) -> Path | None:
+    """Write the run's HTML report; a failure is reported but keeps the run's exit code."""
+    from perfgate.report import write_report
+
+    try:
+        return write_report([run_dir])
+    except PerfgateError as exc:
+        error_console.print(f"[yellow]report not written:[/] {exc}", soft_wrap=True)
+        return None
 
 
 def _parse_duration(text: str) -> float:
@@ -171,19 +185,7 @@ def _parse_duration(text: str) -> float:
         raise ConfigError(msg) from None
 
 
-def _print_tick(tick: object) -> None:
-    from perfgate.swarm.master import Tick
-
-    assert isinstance(tick, Tick)
-    load = f"rate {tick.target_rps:>7.1f}/s" if tick.target_rps else f"users {tick.users:>5}"
-    error_console.print(
-        f"[dim]{tick.stage:>8}[/] {load}  ~{tick.recent_rps:>6} req/s  "
-        f"failures {tick.recent_failures:>4}  worker CPU {tick.cpu_max_percent:5.1f}%",
-        highlight=False,
-    )
-
-
-def _print_outcome(outcome: object) -> None:
+def _print_outcome(outcome: object, report: Path | None) -> None:
     from perfgate.console import summary_table, thresholds_table, verdict_line
     from perfgate.swarm.run import RunOutcome
 
@@ -195,5 +197,7 @@ def _print_outcome(outcome: object) -> None:
         console.print(thresholds)
     console.print(verdict_line(record))
     console.print(f"results: {outcome.run_dir}")
+    if report is not None:
+        console.print(f"report: {report}")
     exit_codes = {"pass": EXIT_PASSED, "fail": EXIT_FAILED, "invalid": EXIT_INVALID}
     raise typer.Exit(exit_codes[record.verdict])

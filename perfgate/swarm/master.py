@@ -19,10 +19,11 @@ from typing import Any
 import msgspec
 
 from perfgate.errors import SwarmError
+from perfgate.histograms.histogram import merge, percentile_ms
 from perfgate.profiles.model import LoadModel, Profile, Stage
 from perfgate.swarm.arrivals import RateStage, rate_stages
 from perfgate.swarm.collector import CollectorSnapshot, ReportCollector
-from perfgate.swarm.wire import OPEN_START_MESSAGE, OPEN_STOP_MESSAGE, OpenPlan
+from perfgate.swarm.wire import FLOW_PREFIX, OPEN_START_MESSAGE, OPEN_STOP_MESSAGE, OpenPlan
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class Tick:
             for progress display only, since reports lag by up to a second.
         recent_failures: failures in that same second.
         target_rps: open model: the arrival rate the plan asks for at this moment.
+        recent_p99_ms: p99 over all endpoints in that same second, None without data.
     """
 
     at_s: float
@@ -74,6 +76,7 @@ class Tick:
     recent_rps: int = 0
     recent_failures: int = 0
     target_rps: float = 0.0
+    recent_p99_ms: float | None = None
 
     @property
     def second(self) -> int:
@@ -447,7 +450,9 @@ class Swarm:
     def _sample(self, stage_name: str, target_rps: float = 0.0) -> Tick:
         now_s = time.time()
         cpu = [float(client.cpu_usage) for client in self._runner.clients.values()]
-        recent = self._collector.live_counts(int(now_s) - 2).values()
+        recent_second = int(now_s) - 2
+        recent = self._collector.live_counts(recent_second).values()
+        recent_p99_ms = self._recent_p99_ms(recent_second)
         return Tick(
             at_s=now_s,
             stage=stage_name,
@@ -457,7 +462,17 @@ class Swarm:
             recent_rps=sum(requests for requests, _ in recent),
             recent_failures=sum(failures for _, failures in recent),
             target_rps=round(target_rps, 3),
+            recent_p99_ms=recent_p99_ms,
         )
+
+    def _recent_p99_ms(self, second: int) -> float | None:
+        samples = self._collector.samples_between(second, second + 1)
+        merged = merge(
+            sample.histogram for sample in samples if not sample.endpoint.startswith(FLOW_PREFIX)
+        )
+        if merged.get_total_count() == 0:
+            return None
+        return percentile_ms(merged, 99.0)
 
     def _stop_users(self) -> float:
         """Tell every worker to stop; Locust waits until their users have stopped."""
