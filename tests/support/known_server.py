@@ -2,9 +2,11 @@
 
 Run as a script; it writes `host:port` to the ready file once listening and, on
 SIGTERM, writes what it did to the record file as JSON: how many requests it
-answered and the time each spent inside the server, in microseconds.
+answered, how many came from each client address, and the time each spent inside
+the server, in microseconds.
 
-Modes:
+Options:
+    --bind ADDR      address to listen on (default 127.0.0.1).
     --delay-seed S   each request waits a log-normally distributed time drawn from a
                      generator seeded with S (median 4 ms, long tail).
     --stall-after N  after the N-th request, stop answering for --stall-s seconds;
@@ -38,6 +40,7 @@ class KnownServer:
 
     def __init__(self, delay_seed: int | None, stall_after: int | None, stall_s: float) -> None:
         self.requests = 0
+        self.requests_by_client: dict[str, int] = {}
         self.server_times_us: list[int] = []
         self._random = random.Random(delay_seed) if delay_seed is not None else None
         self._stall_after = stall_after
@@ -51,11 +54,13 @@ class KnownServer:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one keep-alive connection until the client closes it."""
+        client = str(writer.get_extra_info("peername")[0])
         try:
             while True:
                 await reader.readuntil(b"\r\n\r\n")
                 started = time.perf_counter()
                 self.requests += 1
+                self.requests_by_client[client] = self.requests_by_client.get(client, 0) + 1
                 if self._stall_after is not None and self.requests == self._stall_after:
                     self._stall_until = time.monotonic() + self._stall_s
                 wait_s = max(self._stall_until - time.monotonic(), 0.0) + self._delay_s()
@@ -73,6 +78,7 @@ async def main() -> None:
     """Parse arguments, serve until SIGTERM, then write the record."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--ready-file", type=Path, required=True)
+    parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--record-file", type=Path, required=True)
     parser.add_argument("--delay-seed", type=int)
     parser.add_argument("--stall-after", type=int)
@@ -80,7 +86,7 @@ async def main() -> None:
     arguments = parser.parse_args()
 
     known = KnownServer(arguments.delay_seed, arguments.stall_after, arguments.stall_s)
-    server = await asyncio.start_server(known.handle, "127.0.0.1", 0, backlog=1024)
+    server = await asyncio.start_server(known.handle, arguments.bind, 0, backlog=1024)
     host, port = server.sockets[0].getsockname()[:2]
     temporary = arguments.ready_file.with_suffix(".tmp")
     temporary.write_text(f"{host}:{port}")
@@ -90,7 +96,11 @@ async def main() -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
     server.close()
-    record = {"requests": known.requests, "server_times_us": known.server_times_us}
+    record = {
+        "requests": known.requests,
+        "requests_by_client": known.requests_by_client,
+        "server_times_us": known.server_times_us,
+    }
     arguments.record_file.write_text(json.dumps(record))
 
 
