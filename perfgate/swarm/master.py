@@ -1,5 +1,8 @@
 """The Locust master, run inside the perfgate process, and the profile that drives it.
 
+The records it produces (`Tick`, `StageSpan`, `Timeline`, `SwarmResult`) live in
+perfgate.swarm.timeline and are imported here too.
+
 A `Swarm` owns one Locust `MasterRunner` bound to loopback by default. It waits for
 workers, walks the profile's stages, samples the user count and the workers' CPU
 once a second, and at the end collects every worker's final report.
@@ -7,7 +10,6 @@ once a second, and at the end collects every worker's final report.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import logging
 import math
@@ -22,12 +24,18 @@ from perfgate.errors import SwarmError
 from perfgate.histograms.histogram import merge, percentile_ms
 from perfgate.profiles.model import LoadModel, Profile, Stage
 from perfgate.swarm.arrivals import RateStage, rate_stages
-from perfgate.swarm.collector import CollectorSnapshot, ReportCollector
+from perfgate.swarm.collector import ReportCollector
+from perfgate.swarm.timeline import (
+    Schedule,
+    StageSpan,
+    SwarmResult,
+    Tick,
+    Timeline,
+)
 from perfgate.swarm.wire import FLOW_PREFIX, OPEN_START_MESSAGE, OPEN_STOP_MESSAGE, OpenPlan
 
 logger = logging.getLogger(__name__)
 
-TICK_S = 1.0
 POLL_S = 0.1
 OPEN_START_DELAY_S = 1.0
 # Users finish the task they are in when the run stops, for at most this long, so that
@@ -41,6 +49,9 @@ def _rate_at(stage: RateStage, elapsed_s: float) -> float:
     return stage.from_rps + (stage.to_rps - stage.from_rps) * fraction
 
 
+__all__ = ["StageSpan", "Swarm", "SwarmResult", "SwarmState", "Tick", "TickHandler", "Timeline"]
+
+
 class SwarmState(enum.Enum):
     """Lifecycle of a `Swarm`."""
 
@@ -49,123 +60,6 @@ class SwarmState(enum.Enum):
     RUNNING = "running"
     STOPPED = "stopped"
     CLOSED = "closed"
-
-
-@dataclasses.dataclass(frozen=True)
-class Tick:
-    """The swarm's state sampled once a second.
-
-    Attributes:
-        at_s: wall-clock time of the sample, seconds since the epoch.
-        stage: name of the stage running then.
-        users: users running on all workers, as the workers last reported.
-        cpu_max_percent: the busiest worker's CPU use (100 is one full core).
-        workers: workers connected and not missing.
-        recent_rps: requests completed in the second before last, as received so far;
-            for progress display only, since reports lag by up to a second.
-        recent_failures: failures in that same second.
-        target_rps: open model: the arrival rate the plan asks for at this moment.
-        recent_p99_ms: p99 over all endpoints in that same second, None without data.
-    """
-
-    at_s: float
-    stage: str
-    users: int
-    cpu_max_percent: float
-    workers: int
-    recent_rps: int = 0
-    recent_failures: int = 0
-    target_rps: float = 0.0
-    recent_p99_ms: float | None = None
-
-    @property
-    def second(self) -> int:
-        """The epoch second this sample describes: the one that ended just before it."""
-        return round(self.at_s) - 1
-
-
-@dataclasses.dataclass(frozen=True)
-class StageSpan:
-    """When one stage ran, in seconds since the epoch."""
-
-    name: str
-    start_s: float
-    end_s: float
-    users: int
-    measure: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class Timeline:
-    """What happened during the run, in seconds since the epoch.
-
-    Attributes:
-        started_at_s: when the first stage started.
-        ended_at_s: when every worker had stopped or the stop wait ran out.
-        stages: each stage's span.
-        window_start_s: when steady state began (target load reached plus the
-            warm-up); None when it was never reached.
-        window_end_s: end of the last measured stage, or the moment of an abort.
-        ticks: the per-second samples.
-        aborted_by: what stopped the run early, if anything: a failed threshold's
-            expression or the reason the run became invalid.
-    """
-
-    started_at_s: float
-    ended_at_s: float
-    stages: tuple[StageSpan, ...]
-    window_start_s: float | None
-    window_end_s: float
-    ticks: tuple[Tick, ...]
-    aborted_by: str | None = None
-
-    @property
-    def steady(self) -> bool:
-        """Whether the measurement window holds at least one whole second."""
-        if self.window_start_s is None:
-            return False
-        return math.floor(self.window_end_s) - math.ceil(self.window_start_s) >= 1
-
-
-@dataclasses.dataclass(frozen=True)
-class SwarmResult:
-    """The final snapshot of a run and the workers that never sent their final report."""
-
-    snapshot: CollectorSnapshot
-    joined_workers: tuple[str, ...]
-    lost_workers: tuple[str, ...]
-    locust_requests: int
-
-
-@dataclasses.dataclass
-class _Schedule:
-    """The run's clock: its origin on a whole second, and the next sample time."""
-
-    origin_s: float
-    origin_monotonic: float
-    next_tick_monotonic: float
-    ticks: list[Tick] = dataclasses.field(default_factory=list)
-
-    @classmethod
-    def start_on_next_second(cls) -> _Schedule:
-        """Wait for the next whole wall-clock second, so samples line up with seconds."""
-        return cls.start_at(math.ceil(time.time()))
-
-    @classmethod
-    def start_at(cls, origin_s: float) -> _Schedule:
-        """Wait until the wall-clock time `origin_s` and start the schedule there."""
-        import gevent
-
-        gevent.sleep(max(origin_s - time.time(), 0.0))
-        origin_monotonic = time.monotonic()
-        return cls(time.time(), origin_monotonic, origin_monotonic + TICK_S)
-
-    def tick_due(self, now_monotonic: float) -> bool:
-        """Return True once per second of the schedule, then advance it."""
-        if now_monotonic < self.next_tick_monotonic:
-            return False
-        self.next_tick_monotonic += TICK_S
-        return True
 
 
 TickHandler = Callable[[Tick, float | None], str | None]
@@ -277,7 +171,7 @@ class Swarm:
         self._state = SwarmState.RUNNING
         if profile.model is LoadModel.OPEN:
             return self._run_open_plan(profile, on_tick)
-        schedule = _Schedule.start_on_next_second()
+        schedule = Schedule.start_on_next_second()
         spans: list[StageSpan] = []
         window_start_s: float | None = None
         stage_end_offset_s = 0.0
@@ -308,7 +202,7 @@ class Swarm:
             aborted_by=self._aborted_by,
         )
 
-    def _handle_tick(self, tick: Tick, schedule: _Schedule, on_tick: TickHandler) -> bool:
+    def _handle_tick(self, tick: Tick, schedule: Schedule, on_tick: TickHandler) -> bool:
         """Record a sample, pass it on, and return True when the run must end early."""
         schedule.ticks.append(tick)
         reason = on_tick(tick, self._window_start_s)
@@ -320,7 +214,7 @@ class Swarm:
     def _run_stage(
         self,
         stage: Stage,
-        schedule: _Schedule,
+        schedule: Schedule,
         end_offset_s: float,
         warmup_s: float,
         on_tick: TickHandler,
@@ -390,7 +284,7 @@ class Swarm:
             if stage.measure
         ]
         self._window_start_s = origin_s + measured_offsets[0] + profile.warmup_s
-        schedule = _Schedule.start_at(origin_s)
+        schedule = Schedule.start_at(origin_s)
         spans = self._follow_open_plan(profile, plan, schedule, on_tick)
         self._runner.send_message(OPEN_STOP_MESSAGE, None)
         measured = [span for span in spans if span.measure]
@@ -412,7 +306,7 @@ class Swarm:
         self,
         profile: Profile,
         plan: list[RateStage],
-        schedule: _Schedule,
+        schedule: Schedule,
         on_tick: TickHandler,
     ) -> list[StageSpan]:
         """Sample once a second until the plan's end; stages are spans of the plan."""
