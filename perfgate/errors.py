@@ -54,7 +54,7 @@ class InvalidRunError(PerfgateError):
 
 
 class TargetUnreachableError(InvalidRunError):
-    """The target did not answer on its URL."""
+    """The target did not respond on its URL."""
 
 
 class SwarmError(InvalidRunError):

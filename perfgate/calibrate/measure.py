@@ -3,8 +3,8 @@
 One worker runs as many users as it can drive, with no wait between requests,
 against the canned-response server (perfgate.calibrate.canned_server), so the
 worker, not the server, limits the rate. Runs with latency recording on and off
-alternate, so both modes see the same machine; the median of each gives the
-plugin's overhead as a ratio measured in one job.
+alternate, so both modes see the same machine. The medians of the two modes give
+the plugin's overhead as a ratio measured in one job.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def worker(
     ] = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Run a Locust worker with perfgate's plugin until its master says quit."""
+    """Run a Locust worker with perfgate's plugin until its master sends quit."""
     from perfgate.swarm.worker import run_worker
 
     configure_logging(verbose)

@@ -44,7 +44,7 @@ USER_STOP_TIMEOUT_S = 10.0
 
 
 def _rate_at(stage: RateStage, elapsed_s: float) -> float:
-    """Return the arrival rate a stage asks for `elapsed_s` after its start."""
+    """Return the arrival rate a stage sets `elapsed_s` after its start."""
     fraction = min(max(elapsed_s / stage.duration_s, 0.0), 1.0)
     return stage.from_rps + (stage.to_rps - stage.from_rps) * fraction
 

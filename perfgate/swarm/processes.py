@@ -1,7 +1,7 @@
 """Child processes that `perfgate run` starts: the target and local Locust workers.
 
 Every child is started with a parent-death signal on Linux, so that even a
-`kill -9` of perfgate leaves no orphan behind; the normal path stops them with
+`kill -9` of perfgate leaves no orphan behind. The normal path stops them with
 SIGTERM, then SIGKILL after a grace period.
 """
 
@@ -142,7 +142,7 @@ def _wait_for_ready_file(child: ChildProcess, ready_file: Path) -> str:
 def wait_until_healthy(
     url: str, child: ChildProcess | None = None, timeout_s: float = 30.0
 ) -> None:
-    """Poll `url` until it answers 200.
+    """Poll `url` until it responds with 200.
 
     Raises:
         TargetUnreachableError: no 200 within `timeout_s`, or the child exited.
@@ -166,7 +166,7 @@ def wait_until_healthy(
 
 
 def check_reachable(url: str, timeout_s: float = 5.0) -> None:
-    """Check that an HTTP server answers at `url`; any HTTP status counts as an answer.
+    """Check that an HTTP server responds at `url`; any HTTP status counts as a response.
 
     Raises:
         TargetUnreachableError: the connection failed; the message names the URL.

@@ -1,6 +1,6 @@
 """The worker side of perfgate's Locust plugin: record every request into histograms.
 
-Locust keeps only rounded response times; perfgate records each request's latency
+Locust keeps only rounded response times. perfgate records each request's latency
 into an HdrHistogram per endpoint and per second, so any percentile of any time slice
 can be recomputed exactly after the run.
 """

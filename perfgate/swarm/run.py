@@ -3,7 +3,7 @@
 The steps, in order:
 
 1. Load and validate the profile and thresholds (exit 2 on an error).
-2. Start the target on a free loopback port, or check that `--host` answers.
+2. Start the target on a free loopback port, or check that `--host` responds.
 3. Bind the Locust master in this process and start the local workers.
 4. Run the stages, sampling users and worker CPU once a second.
 5. Stop the users, wait for every worker's final report, take the one snapshot.

@@ -1,4 +1,4 @@
-"""What happened during a run, as the master saw it: samples, stage spans, the window."""
+"""Records of a run as the master saw it: per-second samples, stage spans, the window."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Tick:
         recent_rps: requests completed in the second before last, as received so far;
             for progress display only, since reports lag by up to a second.
         recent_failures: failures in that same second.
-        target_rps: open model: the arrival rate the plan asks for at this moment.
+        target_rps: open model: the arrival rate the plan sets at this moment.
         recent_p99_ms: p99 over all endpoints in that same second, None without data.
     """
 
@@ -57,7 +57,7 @@ class StageSpan:
 
 @dataclasses.dataclass(frozen=True)
 class Timeline:
-    """What happened during the run, in seconds since the epoch.
+    """The run's course: stage spans, window and samples, in seconds since the epoch.
 
     Attributes:
         started_at_s: when the first stage started.
@@ -81,7 +81,7 @@ class Timeline:
 
     @property
     def steady(self) -> bool:
-        """Whether the measurement window holds at least one whole second."""
+        """Whether the measurement window contains at least one whole second."""
         if self.window_start_s is None:
             return False
         return math.floor(self.window_end_s) - math.ceil(self.window_start_s) >= 1

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 def run_worker(
     master_host: str, master_port: int, locustfile: Path, *, record_latency: bool = True
 ) -> None:
-    """Connect to a Locust master and run its tests until the master says quit.
+    """Connect to a Locust master and run its tests until the master sends quit.
 
     Returns when the master sends quit, or when no heartbeat has come from the master
     for `MASTER_HEARTBEAT_TIMEOUT_S` seconds. With `record_latency` False the worker
