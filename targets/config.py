@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from targets.http.limits import ConnectionLimits
+from targets.services import ServicesConfig
 
 DEFAULT_SHARDS = 4
 DEFAULT_DATA_DIR = Path("data")
@@ -32,6 +33,7 @@ class TargetConfig:
             connections, so a parent process learns the port picked for port 0.
         limits: request size, timeout and open connection limits.
         reuse_port: bind with SO_REUSEPORT; set for each process when `procs` > 1.
+        services: storage backend, shard router and placement, event queue, metrics.
     """
 
     target: str = "raw"
@@ -47,3 +49,4 @@ class TargetConfig:
     ready_file: Path | None = None
     limits: ConnectionLimits = dataclasses.field(default_factory=ConnectionLimits)
     reuse_port: bool = False
+    services: ServicesConfig = dataclasses.field(default_factory=ServicesConfig)

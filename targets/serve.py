@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -17,14 +18,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from targets.app import build_route_table
 from targets.codecs import get_codec
 from targets.config import TargetConfig
 from targets.errors import TargetConfigError
 from targets.loops import get_loop_factory
 from targets.servers import ServerSettings, TargetServer, get_asgi_host_factory, get_server_factory
-from targets.storage.base import Storage
-from targets.storage.sqlite import check_sqlite_mode, open_sqlite_storage
+from targets.services import Services, open_services, validate_services
+from targets.storage.sqlite import check_sqlite_mode
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def validate_config(config: TargetConfig) -> None:
         raise TargetConfigError(f"port must be in 0..65535, got {config.port!r}")
     if config.procs < 1:
         raise TargetConfigError(f"process count must be at least 1, got {config.procs!r}")
+    validate_services(config.services, config.shards)
 
 
 async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) -> None:
@@ -78,13 +79,13 @@ async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) ->
     """
     stop_event = stop if stop is not None else asyncio.Event()
     with _stop_on_signals(stop_event):
-        storage = await _open_storage(config)
+        services = await _open_services(config)
         try:
             codec = get_codec(config.codec)
             settings = ServerSettings(
-                routes=build_route_table(codec, storage),
+                routes=services.routes(codec),
                 codec=codec,
-                storage=storage,
+                storage=services.storage,
                 host=config.host,
                 port=config.port,
                 limits=config.limits,
@@ -101,20 +102,21 @@ async def run_target(config: TargetConfig, stop: asyncio.Event | None = None) ->
                 await server.stop()
                 _remove_ready_file(config.ready_file)
         finally:
-            await storage.close()
+            await services.close()
     logger.info("target stopped")
 
 
-async def _open_storage(config: TargetConfig) -> Storage:
-    return await open_sqlite_storage(config.data_dir, config.shards, config.sqlite_mode)
+async def _open_services(config: TargetConfig) -> Services:
+    return await open_services(config.services, config.shards, config.data_dir, config.sqlite_mode)
 
 
 def _prepare_storage(config: TargetConfig) -> None:
     """Open and close storage once, creating and seeding it if needed."""
 
     async def open_and_close() -> None:
-        storage = await _open_storage(config)
-        await storage.close()
+        no_consumers = dataclasses.replace(config.services, consumers=0)
+        services = await _open_services(dataclasses.replace(config, services=no_consumers))
+        await services.close()
 
     with asyncio.Runner(loop_factory=get_loop_factory(config.loop)) as runner:
         runner.run(open_and_close())

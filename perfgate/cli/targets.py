@@ -22,6 +22,15 @@ from perfgate.cli.app import (
     console,
     db_app,
 )
+from perfgate.cli.service_options import (
+    DbOption,
+    PlacementOption,
+    PoolSizeOption,
+    QueueNameOption,
+    QueueOption,
+    RouterOption,
+    ShardTimeoutOption,
+)
 from targets.http.limits import (
     DEFAULT_IDLE_TIMEOUT_S,
     DEFAULT_MAX_BODY_BYTES,
@@ -43,6 +52,32 @@ def serve(
     data_dir: DataDirOption = Path("data"),
     shards: ShardsOption = 4,
     sqlite_mode: SqliteModeOption = "inline",
+    db: DbOption = "sqlite",
+    router: RouterOption = "jump",
+    placement: PlacementOption = "",
+    queue: QueueOption = "sqlite",
+    queue_name: QueueNameOption = "perfgate:events",
+    queue_max_depth: Annotated[
+        int, typer.Option(help="Unprocessed events at which POST /events gets 503.", min=1)
+    ] = 10_000,
+    consumers: Annotated[
+        int,
+        typer.Option(
+            help="Queue consumers run inside the server; 0 leaves processing to perfgate consume.",
+            min=0,
+        ),
+    ] = 1,
+    shard_timeout_ms: ShardTimeoutOption = 1000,
+    pool_size: PoolSizeOption = 8,
+    group_commit: Annotated[
+        bool,
+        typer.Option(
+            help="Commit concurrent SQLite writes of a shard together (off: one commit each)."
+        ),
+    ] = True,
+    metrics: Annotated[
+        bool, typer.Option(help="Record requests and latency per route for GET /metrics.")
+    ] = True,
     ready_file: Annotated[
         Path | None,
         typer.Option(help="Write host:port to this file once the server accepts connections."),
@@ -73,6 +108,7 @@ def serve(
     from targets.config import TargetConfig
     from targets.http.limits import ConnectionLimits
     from targets.serve import serve as serve_target
+    from targets.services import ServicesConfig
 
     configure_logging(verbose)
     config = TargetConfig(
@@ -93,6 +129,19 @@ def serve(
             read_timeout_s=read_timeout,
             idle_timeout_s=idle_timeout,
             max_connections=max_connections,
+        ),
+        services=ServicesConfig(
+            db=db,
+            router=router,
+            placement=placement,
+            queue=queue,
+            queue_name=queue_name,
+            queue_max_depth=queue_max_depth,
+            consumers=consumers,
+            shard_timeout_ms=shard_timeout_ms,
+            group_commit=group_commit,
+            pool_size=pool_size,
+            metrics=metrics,
         ),
     )
     serve_target(config)

@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from targets.errors import TargetConfigError
-from targets.routing import DEFAULT_ROUTER, ShardRouter, get_router
+from targets.routing import ShardRouter
+from targets.routing.keyspace import Keyspace
 from targets.storage.base import Storage
 from targets.storage.sqlite.aiosqlite import AiosqliteStorage
 from targets.storage.sqlite.inline import InlineStorage
@@ -35,16 +36,26 @@ def check_sqlite_mode(mode: str) -> None:
         raise TargetConfigError(f"unknown SQLite mode {mode!r}: expected one of {known}")
 
 
-async def open_sqlite_storage(data_dir: Path, shards: int, mode: str) -> Storage:
+async def open_sqlite_storage(
+    data_dir: Path, shards: int, mode: str, keyspace: Keyspace | None = None
+) -> Storage:
     """Create and seed the shards if needed, then open them through the read path `mode`.
 
+    Args:
+        data_dir: folder of the shard files.
+        shards: number of shards.
+        mode: the read path's name.
+        keyspace: routes world ids; the default router without placement when `None`.
+
     Raises:
-        TargetConfigError: unknown mode, or a folder seeded for another shard count.
+        TargetConfigError: unknown mode, or a folder seeded for another shard count,
+            router or placement.
         StorageError: a shard file cannot be created or opened.
     """
     check_sqlite_mode(mode)
-    paths = init_shards(data_dir, shards)
-    return await SQLITE_MODES[mode](paths, get_router(DEFAULT_ROUTER))
+    keyspace = keyspace if keyspace is not None else Keyspace(shards)
+    paths = init_shards(data_dir, shards, keyspace)
+    return await SQLITE_MODES[mode](paths, keyspace.route)
 
 
 __all__ = [

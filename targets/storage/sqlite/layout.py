@@ -1,10 +1,11 @@
 """Shard files on disk: names, schema, connection settings, and seeding with `init_shards`.
 
 A data folder contains `shard-0.sqlite3` to `shard-{N-1}.sqlite3`. Each `world` row
-lives on shard `jump_hash(id, N)`. The `fortune` table lives on shard 0 only,
-because it is small and always read whole. Each file also records its layout (format
-version, shard index, shard count and router name) in `perfgate_layout`, so that a
-folder seeded for another shard count is detected instead of read wrongly.
+lives on the shard its keyspace routes its id to (`jump_hash(id, N)` by default). The
+`fortune` table lives on shard 0 only, because it is small and always read whole.
+Each file also records its layout (format version, shard index, shard count, router
+name and placement) in `perfgate_layout`, so that a folder seeded for another shard
+count, router or placement is detected instead of read wrongly.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from targets.errors import StorageError, TargetConfigError
-from targets.routing import DEFAULT_ROUTER, get_router
+from targets.routing.keyspace import Keyspace
 from targets.storage.base import WorldRow
 from targets.storage.seed import FORTUNES, generate_worlds
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 FORTUNE_SHARD = 0
 """Index of the shard that contains the whole `fortune` table."""
 
@@ -68,7 +69,7 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def init_shards(data_dir: Path, shards: int) -> list[Path]:
+def init_shards(data_dir: Path, shards: int, keyspace: Keyspace | None = None) -> list[Path]:
     """Create and seed the shard files in `data_dir`, or check the ones already there.
 
     Running it again on a seeded folder changes nothing, and a shard whose seeding
@@ -77,6 +78,8 @@ def init_shards(data_dir: Path, shards: int) -> list[Path]:
     Args:
         data_dir: folder for the shard files; created if missing.
         shards: number of shard files, at least 1.
+        keyspace: routes world ids to shards; the default router without placement
+            when `None`.
 
     Returns:
         The shard paths, in shard order.
@@ -92,21 +95,25 @@ def init_shards(data_dir: Path, shards: int) -> list[Path]:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"cannot create data folder {data_dir}: {exc}") from exc
-    check_layout(data_dir, shards)
+    keyspace = keyspace if keyspace is not None else Keyspace(shards)
+    if keyspace.shards != shards:
+        raise TargetConfigError(f"keyspace has {keyspace.shards} shards, expected {shards}")
+    check_layout(data_dir, shards, keyspace)
 
-    route = get_router(DEFAULT_ROUTER)
     rows_by_shard: list[list[WorldRow]] = [[] for _ in range(shards)]
     for row in generate_worlds():
-        rows_by_shard[route(row[0], shards)].append(row)
+        rows_by_shard[keyspace.shard_for_id(row[0])].append(row)
 
     paths = [shard_path(data_dir, index) for index in range(shards)]
     for index, path in enumerate(paths):
-        _seed_shard(path, _expected_layout(index, shards), rows_by_shard[index])
+        _seed_shard(path, expected_layout(index, keyspace), rows_by_shard[index])
     return paths
 
 
-def check_layout(data_dir: Path, shards: int) -> None:
+def check_layout(data_dir: Path, shards: int, keyspace: Keyspace | None = None) -> None:
     """Check that every shard file already in `data_dir` belongs to a `shards`-shard layout.
+
+    With a `keyspace`, the recorded router and placement must match it too.
 
     Files whose seeding never finished have no layout yet, and pass.
 
@@ -122,7 +129,8 @@ def check_layout(data_dir: Path, shards: int) -> None:
             raise _layout_mismatch(data_dir, shards, f"it has {path.name}")
 
         layout = read_layout(path)
-        if layout and layout != _expected_layout(index, shards):
+        expected = expected_layout(index, keyspace or Keyspace(shards))
+        if layout and layout != expected:
             found = ", ".join(f"{key}={value}" for key, value in sorted(layout.items()))
             raise _layout_mismatch(data_dir, shards, f"{path.name} records {found}")
 
@@ -151,13 +159,9 @@ def _read_layout(connection: sqlite3.Connection) -> dict[str, str]:
     return dict(connection.execute("SELECT key, value FROM perfgate_layout").fetchall())
 
 
-def _expected_layout(index: int, shards: int) -> dict[str, str]:
-    return {
-        "version": LAYOUT_VERSION,
-        "shard_index": str(index),
-        "shard_count": str(shards),
-        "router": DEFAULT_ROUTER,
-    }
+def expected_layout(index: int, keyspace: Keyspace) -> dict[str, str]:
+    """Return the layout shard `index` of `keyspace` records in `perfgate_layout`."""
+    return {"version": LAYOUT_VERSION, "shard_index": str(index), **keyspace.describe()}
 
 
 def _layout_mismatch(data_dir: Path, shards: int, finding: str) -> TargetConfigError:
