@@ -78,6 +78,9 @@ class EventEndpoints:
             self._metrics.count_unavailable(exc.shard)
             logger.warning("responded 503: %s", exc)
             return unavailable_response(self._codec, f"{exc}; retry later")
+        except StorageError as exc:
+            logger.warning("responded 503: queueing event %s failed: %s", event.id, exc)
+            return unavailable_response(self._codec, "event queue is unavailable; retry later")
 
         location = (b"Location", f"/events/{event.id}".encode("ascii"))
         body = {"id": event.id, "status": "queued"}
