@@ -201,3 +201,23 @@ def detection_rate(
         verdicts = {row.name: row.verdict for row in report.rows}
         detected += verdicts[target] is Verdict.REGRESSION
     return TrialRate(detected, trials)
+
+
+def synthetic_noise(
+    benchmarks: int, runs: int, run_spread: float, batch_spread: float, seed: int = 0
+) -> NoiseRecord:
+    """Build a noise record with log-normal noise of known size, for a quiet-machine baseline.
+
+    Each run of each benchmark gets its own level (log-normal with sigma `run_spread`),
+    and each of its 20 batch medians varies around that level with sigma `batch_spread`.
+    """
+    rng = np.random.default_rng(seed)
+    records: dict[str, tuple[FloatArray, ...]] = {}
+    for index in range(benchmarks):
+        levels = rng.lognormal(0.0, run_spread, runs)
+        records[f"test_synthetic[{index}]"] = tuple(
+            level * rng.lognormal(0.0, batch_spread, DEFAULT_BATCHES) for level in levels
+        )
+    spreads = f"run spread {run_spread}, batch spread {batch_spread}"
+    description = {"synthetic": f"{benchmarks} benchmarks, {spreads}"}
+    return NoiseRecord(runs, records, description)
