@@ -1,6 +1,6 @@
 """Shard routers: time per lookup, and the share of keys moved when a shard is added.
 
-Each router maps 1,000 keys per round to 16 shards; pytest-benchmark reports the time
+Each router maps 1,000 keys per round to 16 shards. pytest-benchmark reports the time
 of one round, so nanoseconds per lookup are the round time divided by 1,000. Beside
 the timing, each benchmark stores in `extra_info` the share of 20,000 keys that change
 shard when the count grows from 16 to 17 (`moved_fraction`), and that share times

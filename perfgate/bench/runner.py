@@ -22,11 +22,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SUITE = Path("microbench")
 DEFAULT_OUT = Path("results/bench")
-# At least 20 rounds, so every benchmark has enough samples for the gate, and rounds of
-# at least 100 us, so a fast function runs many iterations per round and the timer's
-# own overhead (about 0.1 us) stays under 0.1% of a round. pytest-benchmark's default
-# of 5 us lets its calibration pick 1 or 200 iterations from run to run, which changed
-# the per-call time of a 70 ns function fourfold between otherwise equal runs.
+# At least 20 rounds give every benchmark enough samples for the gate. Rounds of at
+# least 100 us make a fast function run many iterations per round, so the timer's own
+# overhead (about 0.1 us) stays under 0.1% of a round. With pytest-benchmark's default
+# of 5 us, its calibration picked 1 or 200 iterations from run to run, and the
+# per-call time of a 70 ns function changed fourfold between otherwise equal runs.
 DEFAULT_BENCHMARK_ARGS = ("--benchmark-min-rounds=20", "--benchmark-min-time=0.0001")
 MAX_REPEATS = 50
 # A whole suite run on a 2-core machine takes about a minute; an hour is far beyond it.

@@ -40,7 +40,9 @@ def bench(
     from perfgate.bench.runner import BenchOptions, pytest_args, run_bench
 
     configure_logging(verbose)
-    repeats = repeat if repeat is not None else (1 if ab is None else 3)
+    repeats = repeat
+    if repeats is None:
+        repeats = 1 if ab is None else 3
     options = BenchOptions(suite=suite, out=out, repeats=repeats, pytest_args=pytest_args(ctx.args))
     if ab is not None:
         from perfgate.bench.ab import run_ab

@@ -166,7 +166,7 @@ def judge_claims(claims: Sequence[Claim], results: ResultSet) -> tuple[ClaimResu
     """Judge every claim against one run (or the pooled repeats of one side).
 
     A claim whose benchmark is missing from the results, for example because it was
-    skipped, is not judged and says which benchmark is missing.
+    skipped, is not judged, and its reason names the missing benchmark.
 
     Raises:
         ResultsError: a short benchmark name matches more than one benchmark.

@@ -27,7 +27,7 @@ _EXIT_PRIORITY = (EXIT_FAILED, EXIT_INVALID, EXIT_USAGE, EXIT_PASSED)
 
 @dataclasses.dataclass(frozen=True)
 class GateRequest:
-    """What to judge and where to write the results.
+    """A gate job: the inputs to judge and the files to write.
 
     Attributes:
         baseline: baseline files or run folders (repeats), empty with claims only.

@@ -28,7 +28,7 @@ LATENCY_PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p99_ms": 99.0, "p999_ms"
 
 
 def is_run_path(path: Path) -> bool:
-    """Return whether `path` is a run folder (it holds run.json) or a run.json file."""
+    """Return whether `path` is a run folder (it contains run.json) or a run.json file."""
     if path.is_dir():
         return (path / RUN_FILE).is_file()
     return path.name == RUN_FILE

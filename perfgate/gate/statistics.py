@@ -106,11 +106,12 @@ class BootstrapMedianRatio:
 
     Method: the percentile interval (Efron and Tibshirani, "An Introduction to the
     Bootstrap", 1993, chapter 13). With several repeats on a side, each resample first
-    draws repeats with replacement and then batch medians within each drawn repeat, the
-    two-stage bootstrap for clustered data (Davison and Hinkley, "Bootstrap Methods and
-    their Application", 1997, section 3.8), so the variation between repeats reaches
-    the interval. The p-value against a bound is the share of resampled ratios on the
-    wrong side of it, the smallest level at which the percentile interval excludes it.
+    draws repeats with replacement and then batch medians within each drawn repeat.
+    This is the two-stage bootstrap for clustered data (Davison and Hinkley, "Bootstrap
+    Methods and their Application", 1997, section 3.8), and it lets the variation
+    between repeats reach the interval. The p-value against a bound is the share of
+    resampled ratios on the wrong side of it, the smallest level at which the
+    percentile interval excludes it.
 
     Attributes:
         resamples: bootstrap resamples; 10,000 resolve p-values down to 1e-4.

@@ -1,8 +1,8 @@
 """Compare a candidate with a baseline, series by series, and decide the gate's outcome.
 
 For each series both sides share, the gate estimates the ratio candidate / baseline
-with a confidence interval and calls a regression only when the whole interval lies
-beyond the tolerance on the bad side (an improvement, on the good side). Across all
+with a confidence interval. It calls a regression only when the whole interval lies
+beyond the tolerance on the bad side, and an improvement when it lies on the good side. Across all
 series the Benjamini-Hochberg step controls the false discovery rate, and the
 intervals are reported at the level that keeps them consistent with it (see
 `perfgate.gate.statistics.fcr_confidence`). A row that cannot be judged says why.
@@ -55,7 +55,7 @@ class Verdict(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class GateSettings:
-    """How the gate judges.
+    """Settings of one comparison.
 
     Attributes:
         tolerance: the relative change that counts as no change, 0.05 for 5%.
@@ -142,7 +142,7 @@ class GateReport:
         settings: the settings used.
         baseline_sources: the baseline's files or folders.
         candidate_sources: the candidate's files or folders.
-        invalid: whether a side holds an invalid run.
+        invalid: whether a side contains an invalid run.
     """
 
     rows: tuple[Row, ...]
@@ -181,7 +181,7 @@ def judge(
     settings = settings or GateSettings()
     if baseline.kind is not candidate.kind:
         raise ResultsError(
-            f"the baseline holds {baseline.kind.value} results and the candidate "
+            f"the baseline contains {baseline.kind.value} results and the candidate "
             f"{candidate.kind.value} results; compare like with like"
         )
     common = [name for name in baseline.series if name in candidate.series]

@@ -3,7 +3,7 @@
 The whole suite runs in a child pytest with few, short rounds (about 15 s on 2
 cores), and every claim is judged on that one run. A claim that breaks is measured a
 second time, on its own benchmarks only, because a burst of load from another
-process can slow one side of a short ratio; it fails the test only if it breaks
+process can slow one side of a short ratio. It fails the test only if it breaks
 again. With PERFGATE_REQUIRE_SERVICES=1 (as CI sets) every claim must be judged,
 so a skipped PostgreSQL benchmark fails the test.
 """

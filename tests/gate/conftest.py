@@ -50,7 +50,7 @@ def make_samples() -> SampleMaker:
 
 @pytest.fixture
 def machine_info() -> dict[str, Any]:
-    """The machine_info block every written benchmark file has unless told otherwise."""
+    """The default machine_info block of every written benchmark file."""
     return dict(MACHINE_INFO)
 
 

@@ -108,7 +108,7 @@ def test_later_releases_are_read(
     assert len(read_pytest_benchmark(path).series) == 1
 
 
-def test_file_without_raw_timings_says_how_to_record_them(
+def test_file_without_raw_timings_is_rejected(
     write_benchmarks: BenchmarkWriter,
 ) -> None:
     path = write_benchmarks({"test_a": None})

@@ -2,9 +2,9 @@
 
 The real noise is tests/gate/fixtures/microbench-noise.json.gz: 14 runs of the
 unchanged micro-benchmark suite on a 2-core VM shared with other test jobs, reduced
-by microbench/validate_gate.py record. Between runs, a benchmark's median moved by
-17% to 76% (standard deviation of the log), so only slowdowns of several times rise
-above it; on that noise these tests check that the gate stays quiet. Detection of a
+by microbench/validate_gate.py record. Between runs, the log of a benchmark's median
+had a standard deviation of 0.17 to 0.76, so only slowdowns of several times rise
+above that noise. On it, these tests check that the gate stays quiet. Detection of a
 10% slowdown is checked on log-normal noise of 1% between runs, the quiet machine the
 gate is built to judge.
 """
