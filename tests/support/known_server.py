@@ -11,6 +11,8 @@ Options:
                      generator seeded with S (median 4 ms, long tail).
     --stall-after N  after the N-th request, stop answering for --stall-s seconds;
                      requests that arrive meanwhile wait until the stall ends.
+    --service-s S    serve one request at a time, each taking S seconds, so the
+                     capacity is exactly 1/S requests per second.
 """
 
 from __future__ import annotations
@@ -38,8 +40,13 @@ DELAY_SIGMA = 0.6
 class KnownServer:
     """Answer requests with a seeded delay or a stall, and record what it did."""
 
-    def __init__(self, delay_seed: int | None, stall_after: int | None, stall_s: float) -> None:
+    def __init__(
+        self, delay_seed: int | None, stall_after: int | None, stall_s: float, service_s: float
+    ) -> None:
         self.requests = 0
+        self._service_s = service_s
+        self._one_at_a_time = asyncio.Lock()
+        self._last_done = 0.0
         self.requests_by_client: dict[str, int] = {}
         self.server_times_us: list[int] = []
         self._random = random.Random(delay_seed) if delay_seed is not None else None
@@ -51,6 +58,15 @@ class KnownServer:
         if self._random is None:
             return 0.0
         return self._random.lognormvariate(0.0, DELAY_SIGMA) * DELAY_MEDIAN_S
+
+    async def _serve_one_at_a_time(self) -> None:
+        # Completions fall on a grid S apart while the server is busy, so a late
+        # timer wake-up does not lower the capacity below exactly 1/S.
+        async with self._one_at_a_time:
+            now = time.monotonic()
+            done = max(now, self._last_done) + self._service_s
+            await asyncio.sleep(done - now)
+            self._last_done = done
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one keep-alive connection until the client closes it."""
@@ -66,6 +82,8 @@ class KnownServer:
                 wait_s = max(self._stall_until - time.monotonic(), 0.0) + self._delay_s()
                 if wait_s > 0:
                     await asyncio.sleep(wait_s)
+                if self._service_s > 0:
+                    await self._serve_one_at_a_time()
                 writer.write(RESPONSE)
                 self.server_times_us.append(round((time.perf_counter() - started) * 1e6))
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -83,9 +101,12 @@ async def main() -> None:
     parser.add_argument("--delay-seed", type=int)
     parser.add_argument("--stall-after", type=int)
     parser.add_argument("--stall-s", type=float, default=1.0)
+    parser.add_argument("--service-s", type=float, default=0.0)
     arguments = parser.parse_args()
 
-    known = KnownServer(arguments.delay_seed, arguments.stall_after, arguments.stall_s)
+    known = KnownServer(
+        arguments.delay_seed, arguments.stall_after, arguments.stall_s, arguments.service_s
+    )
     server = await asyncio.start_server(known.handle, arguments.bind, 0, backlog=1024)
     host, port = server.sockets[0].getsockname()[:2]
     temporary = arguments.ready_file.with_suffix(".tmp")

@@ -86,13 +86,13 @@ def postgres_template(postgres_url: str, postgres_prefix: DatabaseFactory) -> st
 
 @pytest.fixture
 def postgres_database(postgres_url: str, postgres_prefix: DatabaseFactory) -> str:
-    """A `--db` value naming one new database, which holds every shard in its own schema."""
+    """A `--db` value naming one new database, which contains every shard in its own schema."""
     return with_database(postgres_url, postgres_prefix())
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """The Redis URL, checked to answer PING."""
+    """The Redis URL, checked to respond to PING."""
     url = os.environ.get("PERFGATE_REDIS_URL", DEFAULT_REDIS_URL)
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)

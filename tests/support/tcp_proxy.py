@@ -2,8 +2,8 @@
 
 The proxy runs its own event loop in a thread, so tests drive it from sync or async
 code alike. `pause` stops moving bytes in both directions and leaves new connections
-waiting, as a stalled server or network does; `cut` closes every connection and
-refuses new ones, as a dead server does; `restore` returns to normal forwarding.
+waiting, as a stalled server or network does. `cut` closes every connection and
+refuses new ones, as a dead server does. `restore` returns to normal forwarding.
 The real server behind the proxy is never touched.
 """
 
