@@ -1,8 +1,9 @@
 """Request bodies of the sharded endpoints, and the JSON responses they share.
 
-Bodies are decoded and validated with msgspec into typed Structs, whatever
-`--codec` encodes responses with. Invalid JSON gets 400 and a body that breaks the
-schema gets 422, each with `{"error": message}` naming the field at fault.
+Bodies are decoded by the `--codec` codec into typed msgspec Structs. Invalid JSON
+(including integers outside the 64-bit range, NaN and infinities) gets 400, and a
+body that breaks the schema gets 422, each with `{"error": message}` naming the
+field at fault.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, TypeVar
 import msgspec
 
 from targets.codecs.base import Codec
+from targets.codecs.errors import CodecError
 from targets.http.response import CONTENT_TYPE_JSON, Response, ResponseHead, make_head
 from targets.routing.keyspace import MAX_ID
 
@@ -48,8 +50,8 @@ class BodyError(Exception):
         self.status = status
 
 
-def decode_body(body: bytes, struct_type: type[StructT]) -> StructT:
-    """Decode a JSON body into `struct_type`.
+def decode_body(body: bytes, struct_type: type[StructT], codec: Codec) -> StructT:
+    """Decode a JSON body into `struct_type` with `codec`.
 
     Raises:
         BodyError: 400 when the body is empty or not JSON, 422 when it breaks the
@@ -58,11 +60,9 @@ def decode_body(body: bytes, struct_type: type[StructT]) -> StructT:
     if not body:
         raise BodyError(HTTPStatus.BAD_REQUEST, "request body is empty: send a JSON object")
     try:
-        return msgspec.json.decode(body, type=struct_type)
-    except msgspec.ValidationError as exc:
-        raise BodyError(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise BodyError(HTTPStatus.BAD_REQUEST, f"request body is not valid JSON: {exc}") from None
+        return codec.decode(body, struct_type)
+    except CodecError as exc:
+        raise BodyError(exc.status, str(exc)) from None
 
 
 _HEADS: dict[HTTPStatus, ResponseHead] = {}

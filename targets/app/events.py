@@ -56,7 +56,7 @@ class EventEndpoints:
     async def create_event(self, request: Request) -> Response:
         """Validate and queue one event, then respond 202 with its location."""
         try:
-            new_event = decode_body(request.body, NewEvent)
+            new_event = decode_body(request.body, NewEvent, self._codec)
         except BodyError as exc:
             return error_response(self._codec, exc.status, str(exc))
 

@@ -78,7 +78,7 @@ class UserEndpoints:
     async def create_user(self, request: Request) -> Response:
         """Write a new user to its shard and return 201 with its id and shard."""
         try:
-            new_user = decode_body(request.body, NewUser)
+            new_user = decode_body(request.body, NewUser, self._codec)
         except BodyError as exc:
             return error_response(self._codec, exc.status, str(exc))
         try:
