@@ -1,0 +1,1 @@
+"""Capacity search: the highest open-model arrival rate that meets an SLO."""
