@@ -151,11 +151,42 @@ def serve(
 def db_init(
     data_dir: DataDirOption = Path("data"),
     shards: ShardsOption = 4,
+    db: DbOption = "sqlite",
+    router: RouterOption = "jump",
+    placement: PlacementOption = "",
 ) -> None:
-    """Create the SQLite shard files and seed the world and fortune tables."""
-    from targets.storage.sqlite import init_shards
+    """Create the shards (SQLite files or PostgreSQL databases) and seed their tables."""
+    from targets.routing.keyspace import Keyspace
+    from targets.storage.admin import init_storage
 
     configure_logging(False)
-    paths = init_shards(data_dir, shards)
-    for path in paths:
-        console.print(f"shard ready: {path}")
+    for shard in init_storage(db, data_dir, Keyspace(shards, router, placement)):
+        console.print(f"shard ready: {shard}", highlight=False)
+
+
+@db_app.command("reshard")
+def db_reshard(
+    shards: Annotated[int, typer.Option(help="The new number of logical shards.", min=1)],
+    data_dir: DataDirOption = Path("data"),
+    db: DbOption = "sqlite",
+    router: Annotated[
+        str | None, typer.Option(help="The new shard router; the recorded one by default.")
+    ] = None,
+    placement: Annotated[
+        str | None,
+        typer.Option(
+            help="The new placement; the recorded one by default, which fits only when the "
+            "shard count stays."
+        ),
+    ] = None,
+) -> None:
+    """Move the rows whose shard changes to their new shard; stop the target first."""
+    from targets.storage.admin import reshard_storage
+
+    configure_logging(False)
+    report = reshard_storage(db, data_dir, shards, router, placement)
+    console.print(f"resharded from {report.old_shards} to {report.new_shards} shards")
+    for table, rows in report.rows.items():
+        moved = report.moved[table]
+        share = report.moved_share(table)
+        console.print(f"{table}: moved {moved} of {rows} rows ({share:.1%})", highlight=False)

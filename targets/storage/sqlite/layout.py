@@ -32,7 +32,7 @@ BUSY_TIMEOUT_MS = 5_000
 
 _SHARD_FILE = re.compile(r"shard-(\d+)\.sqlite3")
 
-_SCHEMA = (
+SCHEMA = (
     "CREATE TABLE IF NOT EXISTS world (id INTEGER PRIMARY KEY, randomnumber INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS fortune (id INTEGER PRIMARY KEY, message TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS perfgate_layout (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -197,7 +197,7 @@ def _seed_shard(path: Path, layout: dict[str, str], worlds: Sequence[WorldRow]) 
 def _write_seed(
     connection: sqlite3.Connection, layout: dict[str, str], worlds: Sequence[WorldRow]
 ) -> None:
-    for statement in _SCHEMA:
+    for statement in SCHEMA:
         connection.execute(statement)
     connection.executemany(_INSERT_WORLD, worlds)
     if layout["shard_index"] == str(FORTUNE_SHARD):
