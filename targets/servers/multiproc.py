@@ -75,6 +75,9 @@ def serve_processes(
                 _stop_children(children)
     finally:
         reservation.close()
+        # The ready file must never name a port that no process listens on.
+        if config.ready_file is not None:
+            config.ready_file.unlink(missing_ok=True)
     logger.info("all %d target processes stopped", config.procs)
     if dead is not None:
         raise TargetError(
@@ -153,13 +156,16 @@ def _wait_for_stop(children: list[_Child]) -> multiprocessing.process.BaseProces
         while not received:
             exited = multiprocessing.connection.wait(sentinels, timeout=_POLL_INTERVAL_S * 4)
             if exited:
-                dead = [child.process for child in children if child.process.exitcode is not None]
+                dead = next(child.process for child in children if child.process.sentinel in exited)
+                # The sentinel is ready when the child's pipe closes, which can come a
+                # moment before its exit status.
+                dead.join(STOP_TIMEOUT_S)
                 logger.error(
                     "target process %s exited with code %s; stopping the others",
-                    dead[0].name,
-                    dead[0].exitcode,
+                    dead.name,
+                    dead.exitcode,
                 )
-                return dead[0]
+                return dead
         signal_name = signal.Signals(received[0]).name
         logger.info("received %s; stopping %d processes", signal_name, len(children))
         return None

@@ -157,6 +157,18 @@ class StartTarget(Protocol):
     def __call__(self, name: str = "target", *options: str) -> TargetProcess: ...
 
 
+class LaunchTarget(Protocol):
+    """Type of `launch_target`: `launch(work_dir, *options) -> TargetProcess`."""
+
+    def __call__(self, work_dir: Path, *options: str) -> TargetProcess: ...
+
+
+@pytest.fixture(scope="session")
+def launch() -> LaunchTarget:
+    """`launch_target` itself, for fixtures of wider scope; the caller must kill the target."""
+    return launch_target
+
+
 @pytest.fixture(scope="module", params=VARIANTS, ids=lambda variant: variant.id)
 def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
