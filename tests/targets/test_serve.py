@@ -29,7 +29,7 @@ READY_TIMEOUT_S = 30.0
     ("field", "value", "message"),
     [
         ("target", "wsgi", r"unknown target 'wsgi': expected one of asgi, fastapi, raw"),
-        ("server", "hypercorn", r"unknown ASGI server 'hypercorn': expected one of granian, uvicorn"),
+        ("server", "hypercorn", r"unknown ASGI server 'hypercorn': expected one of granian, uv"),
         ("procs", 0, r"process count must be at least 1, got 0"),
         ("codec", "yaml", r"unknown codec 'yaml': expected one of json, msgspec, orjson"),
         ("loop", "trio", r"unknown event loop 'trio': expected one of asyncio, uvloop"),
