@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
+import socket
 from pathlib import Path
 
 from targets.app.endpoints import Endpoints
@@ -29,6 +31,7 @@ from targets.queue import (
     create_consumer,
     open_queue,
 )
+from targets.queue.base import DEFAULT_LEASE_S
 from targets.routing import DEFAULT_ROUTER
 from targets.routing.keyspace import Keyspace
 from targets.storage.base import Storage
@@ -54,6 +57,8 @@ class ServicesConfig:
         queue_name: Redis stream name; unused by the outbox.
         queue_max_depth: unprocessed events at which `POST /events` gets 503.
         consumers: in-process queue consumers; 0 leaves it to `perfgate consume`.
+        queue_lease_s: how long a consumer may hold an event unfinished before another
+            one takes it over.
         shard_timeout_ms: maximum wait for one shard, per query or scatter-gather leg.
         group_commit: let each SQLite shard's writer commit concurrent writes together;
             off, every write commits alone.
@@ -68,6 +73,7 @@ class ServicesConfig:
     queue_name: str = DEFAULT_QUEUE_NAME
     queue_max_depth: int = DEFAULT_MAX_DEPTH
     consumers: int = 1
+    queue_lease_s: float = DEFAULT_LEASE_S
     shard_timeout_ms: int = 1000
     group_commit: bool = True
     pool_size: int = 8
@@ -101,6 +107,8 @@ def validate_services(config: ServicesConfig, shards: int) -> Keyspace:
         raise TargetConfigError(
             f"shard timeout must be at least 1 ms, got {config.shard_timeout_ms!r}"
         )
+    if config.queue_lease_s <= 0:
+        raise TargetConfigError(f"queue lease must be above 0 s, got {config.queue_lease_s!r}")
     if config.pool_size < 1:
         raise TargetConfigError(f"pool size must be at least 1, got {config.pool_size!r}")
     return Keyspace(shards, config.router, config.placement)
@@ -157,7 +165,11 @@ async def open_services(
         metrics.watch_queue(queue.backlog)
         for index in range(config.consumers):
             consumer = create_consumer(
-                config.queue, store, config.queue_name, consumer_name=f"serve-{index}"
+                config.queue,
+                store,
+                config.queue_name,
+                consumer_name=f"{socket.gethostname()}-{os.getpid()}-{index}",
+                lease_s=config.queue_lease_s,
             )
             await consumer.start()
             stack.push_async_callback(consumer.stop)

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import sys
 
-from perfgate.cli import bench, calibrate, capacity, report, run, targets, verify
+from perfgate.cli import bench, calibrate, capacity, consume, report, run, targets, verify
 from perfgate.cli.app import app, error_console
 from perfgate.errors import EXIT_USAGE, PerfgateError
 
-__all__ = ["app", "bench", "calibrate", "capacity", "main", "report", "run", "targets", "verify"]
+__all__ = [
+    "app",
+    "bench",
+    "calibrate",
+    "capacity",
+    "consume",
+    "main",
+    "report",
+    "run",
+    "targets",
+    "verify",
+]
 
 
 def main() -> None:

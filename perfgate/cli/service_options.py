@@ -29,8 +29,8 @@ PlacementOption = Annotated[
 QueueOption = Annotated[
     str,
     typer.Option(
-        help="Event queue: sqlite (an outbox table on each shard) or redis://HOST:PORT[/DB] "
-        "(Redis Streams)."
+        help="Event queue: sqlite (an outbox table on each shard) or a Redis URL such as "
+        "redis://HOST:PORT or redis://HOST:PORT/DB (Redis Streams)."
     ),
 ]
 QueueNameOption = Annotated[
