@@ -7,8 +7,12 @@ for the queue tests with the outbox and with Redis Streams.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -17,6 +21,8 @@ from targets.routing.keyspace import Keyspace
 
 if TYPE_CHECKING:
     from conftest import StartTarget, TargetProcess
+
+    from tests.support.services import DatabaseFactory
 
 SHARDS = 4
 POLL_TIMEOUT_S = 20.0
@@ -240,3 +246,33 @@ def _id(user: dict[str, object]) -> int:
     value = user["id"]
     assert isinstance(value, int)
     return value
+
+
+def test_dsn_password_never_logged(
+    start_target: StartTarget, postgres_url: str, postgres_prefix: DatabaseFactory
+) -> None:
+    parts = urlsplit(postgres_url)
+    # Trust authentication ignores the password, so the target connects with it.
+    netloc = f"{parts.username or 'root'}:s3cret-pw@{parts.hostname}:{parts.port or 5432}"
+    template = urlunsplit((parts.scheme, netloc, f"/{postgres_prefix()}_{{shard}}", "", ""))
+    target = start_target("target", "--db", template, "--verbose")
+    with _client(target) as client:
+        assert client.get("/users/1").status_code == 404
+    target.kill()
+    log = target.log_text()
+    assert "services open: db postgresql://" in log
+    assert "s3cret-pw" not in log
+
+
+def test_unreachable_dsn_error_hides_password(tmp_path: Path) -> None:
+    dsn = "postgresql://bob:s3cret-pw@127.0.0.1:1/perfgate_{shard}"
+    result = subprocess.run(
+        [sys.executable, "-m", "perfgate", "db", "init", "--db", dsn, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "postgresql://bob:***@127.0.0.1:1/perfgate_0" in result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout
