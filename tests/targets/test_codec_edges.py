@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from http import HTTPStatus
 from typing import Annotated
 
@@ -212,7 +213,11 @@ def _decode_outcome(name: str, data: bytes) -> object:
         return exc.status
 
 
-@settings(max_examples=300, deadline=None)
+# `PERFGATE_FUZZ_EXAMPLES=N` runs N examples instead, for a longer fuzzing run.
+FUZZ_EXAMPLES = int(os.environ.get("PERFGATE_FUZZ_EXAMPLES", "0")) or 300
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(st.binary(max_size=200) | JSON_VALUES.map(lambda value: get_codec("orjson").encode(value)))
 def test_codecs_agree_on_arbitrary_bodies(data: bytes) -> None:
     outcomes = {name: _decode_outcome(name, data) for name in CODEC_NAMES}

@@ -156,7 +156,7 @@ def test_oversized_body_gets_413(target: TargetProcess, raw_client: RawClientFac
 
 
 def test_oversized_head_gets_431(target: TargetProcess, raw_client: RawClientFactory) -> None:
-    # 1 MiB of headers: past the 64 KiB limit even though the first read is not counted.
+    # 1 MiB of headers, far past the 64 KiB limit.
     headers = [f"X-Filler-{index}: {'y' * 1000}" for index in range(1024)]
     connection = raw_client(target)
 
