@@ -5,7 +5,11 @@ TargetError                  root
 ├── StorageError             a shard cannot be opened, created or queried
 │   ├── ShardUnavailableError  a shard timed out or is unreachable: retry later (HTTP 503)
 │   └── DuplicateKeyError      a row with that key exists already: use another key (HTTP 409)
-└── QueueFullError           the event queue is at its limit: retry later (HTTP 503)
+├── QueueFullError           the event queue is at its limit: retry later (HTTP 503)
+└── CodecError               (targets.codecs.errors) a body or value JSON cannot carry
+    ├── InvalidBodyError       a request body that is not acceptable JSON (HTTP 400)
+    ├── SchemaViolationError   JSON that breaks the body's schema (HTTP 422)
+    └── UnencodableValueError  a response value JSON cannot carry exactly (HTTP 500)
 """
 
 from __future__ import annotations
