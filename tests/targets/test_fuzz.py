@@ -6,7 +6,7 @@ HTTP responses with an expected status, and must keep serving other connections.
 
 Examples per test: 200 in process and 40 over a socket by default, which keeps CI
 brief. Set `PERFGATE_FUZZ_EXAMPLES=N` for a longer run of N examples per test, such
-as 20000 (about ten minutes on 2 cores).
+as 20000: about two minutes on 2 cores, estimated from 3,000 examples in 18 s.
 """
 
 from __future__ import annotations
