@@ -31,7 +31,7 @@ from targets.queue import (
     create_consumer,
     open_queue,
 )
-from targets.queue.base import DEFAULT_LEASE_S
+from targets.queue.base import DEFAULT_BATCH, DEFAULT_LEASE_S
 from targets.routing import DEFAULT_ROUTER
 from targets.routing.keyspace import Keyspace
 from targets.storage.base import Storage
@@ -59,6 +59,7 @@ class ServicesConfig:
         consumers: in-process queue consumers; 0 leaves it to `perfgate consume`.
         queue_lease_s: how long a consumer may hold an event unfinished before another
             one takes it over.
+        queue_batch: events a consumer takes at once (per shard for the outbox).
         shard_timeout_ms: maximum wait for one shard, per query or scatter-gather leg.
         group_commit: let each SQLite shard's writer commit concurrent writes together;
             off, every write commits alone.
@@ -74,6 +75,7 @@ class ServicesConfig:
     queue_max_depth: int = DEFAULT_MAX_DEPTH
     consumers: int = 1
     queue_lease_s: float = DEFAULT_LEASE_S
+    queue_batch: int = DEFAULT_BATCH
     shard_timeout_ms: int = 1000
     group_commit: bool = True
     pool_size: int = 8
@@ -109,6 +111,8 @@ def validate_services(config: ServicesConfig, shards: int) -> Keyspace:
         )
     if config.queue_lease_s <= 0:
         raise TargetConfigError(f"queue lease must be above 0 s, got {config.queue_lease_s!r}")
+    if config.queue_batch < 1:
+        raise TargetConfigError(f"queue batch must be at least 1, got {config.queue_batch!r}")
     if config.pool_size < 1:
         raise TargetConfigError(f"pool size must be at least 1, got {config.pool_size!r}")
     return Keyspace(shards, config.router, config.placement)
@@ -170,6 +174,7 @@ async def open_services(
                 config.queue_name,
                 consumer_name=f"{socket.gethostname()}-{os.getpid()}-{index}",
                 lease_s=config.queue_lease_s,
+                batch=config.queue_batch,
             )
             await consumer.start()
             stack.push_async_callback(consumer.stop)

@@ -36,6 +36,10 @@ def consume(
     queue: QueueOption = "sqlite",
     queue_name: QueueNameOption = "perfgate:events",
     consumers: Annotated[int, typer.Option(help="Consumers to run in this process.", min=1)] = 1,
+    batch: Annotated[
+        int,
+        typer.Option(help="Events each consumer takes at once (per shard for the outbox).", min=1),
+    ] = 64,
     lease: Annotated[
         float,
         typer.Option(
@@ -62,6 +66,7 @@ def consume(
         queue_name=queue_name,
         consumers=consumers,
         queue_lease_s=lease,
+        queue_batch=batch,
         shard_timeout_ms=shard_timeout_ms,
         pool_size=pool_size,
     )

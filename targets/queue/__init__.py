@@ -9,7 +9,7 @@ consumer group. Either way, processing writes the user's shard once in effect.
 from __future__ import annotations
 
 from targets.errors import TargetConfigError
-from targets.queue.base import Consumer, EventQueue
+from targets.queue.base import DEFAULT_BATCH, Consumer, EventQueue
 from targets.queue.outbox import OutboxConsumer, OutboxQueue
 from targets.storage.sharded import ShardedStore
 
@@ -50,16 +50,20 @@ def create_consumer(
     spec: str,
     store: ShardedStore,
     name: str = DEFAULT_QUEUE_NAME,
+    *,
     consumer_name: str | None = None,
     lease_s: float | None = None,
+    batch: int = DEFAULT_BATCH,
 ) -> Consumer:
     """Create, not yet started, a consumer of the queue named by `spec`."""
     check_queue(spec)
     if spec == "sqlite":
-        return OutboxConsumer(store, lease_s=lease_s)
+        return OutboxConsumer(store, batch=batch, lease_s=lease_s)
     from targets.queue.redis_streams import RedisConsumer
 
-    return RedisConsumer(spec, store, name, consumer_name=consumer_name, lease_s=lease_s)
+    return RedisConsumer(
+        spec, store, name, consumer_name=consumer_name, batch=batch, lease_s=lease_s
+    )
 
 
 __all__ = [

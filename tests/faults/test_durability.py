@@ -28,7 +28,7 @@ def db_options(request: pytest.FixtureRequest) -> list[str]:
 
 
 class Writers:
-    """Threads that create users until stopped, keeping the ids answered with 201."""
+    """Threads that create users until stopped, keeping the ids acknowledged with 201."""
 
     def __init__(self, base_url: str) -> None:
         self.acknowledged: list[int] = []
