@@ -10,6 +10,9 @@ Two steps:
     # 2. Simulate A/A pairs and injected slowdowns with the gate's default settings.
     python microbench/validate_gate.py simulate tests/gate/fixtures/microbench-noise.json.gz
 
+    # Noise of an A/B job (pass its files in the order base-r1 candidate-r1 base-r2 ...)
+    # is simulated with --interleaved, which keeps each base and candidate run together.
+
     # The same on log-normal noise of a chosen size (here 1% between runs), to see what
     # the gate catches on a quiet machine.
     python microbench/validate_gate.py simulate --synthetic-spread 0.01
@@ -74,13 +77,22 @@ def _simulate(arguments: argparse.Namespace) -> None:
     print(header + "  smallest caught >= 95%")
     for method in arguments.methods:
         for repeats in arguments.repeats:
-            if noise.runs < 2 * repeats or (method == "welch" and repeats < 2):
-                continue  # the welch method needs two repeats a side
+            if noise.runs < 2 * repeats or (method in ("welch", "paired") and repeats < 2):
+                continue  # these methods need two repeats a side
             settings = GateSettings(method=method)
-            alarms = false_alarm_rate(noise, settings, repeats, arguments.trials)
+            alarms = false_alarm_rate(
+                noise, settings, repeats, arguments.trials, interleaved=arguments.interleaved
+            )
             low, high = alarms.wilson_interval()
             rates = [
-                detection_rate(noise, settings, repeats, slowdown, trials=arguments.trials).rate
+                detection_rate(
+                    noise,
+                    settings,
+                    repeats,
+                    slowdown,
+                    trials=arguments.trials,
+                    interleaved=arguments.interleaved,
+                ).rate
                 for slowdown in SLOWDOWNS
             ]
             reliable = next(
@@ -120,7 +132,14 @@ def main() -> None:
         help="simulate log-normal noise with this sigma between runs instead of a noise file",
     )
     simulate.add_argument("--trials", type=int, default=400)
-    simulate.add_argument("--methods", nargs="+", default=["welch", "bootstrap", "hodges-lehmann"])
+    simulate.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="pair runs 2k and 2k+1 of the record, as perfgate bench --ab measures them",
+    )
+    simulate.add_argument(
+        "--methods", nargs="+", default=["welch", "paired", "bootstrap", "hodges-lehmann"]
+    )
     simulate.add_argument("--repeats", nargs="+", type=int, default=[1, 3, 5])
     simulate.set_defaults(handler=_simulate)
     arguments = parser.parse_args()

@@ -316,6 +316,51 @@ class WelchRepeatRatio:
         return ChangeEstimate(math.exp(shift), p_above, p_below, self.name, interval)
 
 
+@dataclasses.dataclass(frozen=True)
+class PairedRepeatRatio:
+    """Student's paired t interval on the log ratio of the i-th candidate and baseline repeats.
+
+    Method: the i-th repeat of each side forms a pair, as `perfgate bench --ab` writes
+    them: base and candidate measured next to each other in time. Each pair gives one
+    difference of log medians, so a slow spell of the machine that hits both members
+    of a pair cancels out. The mean difference gets Student's t interval with n - 1
+    degrees of freedom (Student, "The probable error of a mean", Biometrika 6, 1908).
+    It needs the same number of repeats, at least two, on each side.
+    """
+
+    name: str = "paired"
+
+    def estimate(
+        self,
+        baseline: Sequence[FloatArray],
+        candidate: Sequence[FloatArray],
+        lower: float,
+        upper: float,
+    ) -> ChangeEstimate:
+        """Estimate the ratio candidate / baseline from the pairs' log ratios.
+
+        Raises:
+            ValueError: the sides have different repeat counts, or fewer than two.
+        """
+        if len(baseline) != len(candidate) or len(baseline) < 2:
+            counts = f"{len(baseline)} and {len(candidate)}"
+            raise ValueError(f"paired repeats need equal counts of 2 or more, got {counts}")
+        differences = np.log(
+            [
+                float(np.median(c)) / float(np.median(b))
+                for b, c in zip(baseline, candidate, strict=True)
+            ]
+        )
+        shift = float(differences.mean())
+        error = max(float(differences.std(ddof=1)) / math.sqrt(len(differences)), 1e-6)
+        freedom = float(len(differences) - 1)
+
+        p_above = float(stdtr(freedom, -(shift - math.log(upper)) / error))
+        p_below = float(stdtr(freedom, -(math.log(lower) - shift) / error))
+        interval = functools.partial(_t_interval, shift, error, freedom)
+        return ChangeEstimate(math.exp(shift), p_above, p_below, self.name, interval)
+
+
 def _t_interval(
     shift: float, error: float, freedom: float, confidence: float
 ) -> tuple[float, float]:

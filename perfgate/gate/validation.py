@@ -5,7 +5,10 @@ noise file, `perfgate.gate-noise/1`): for every benchmark and run, its batch med
 divided by the benchmark's median over all runs. A simulated trial draws distinct
 runs for the baseline and the candidate (so the run-to-run variation of the machine
 is in every trial), resamples each run's batch medians with replacement, and judges
-the pair with the gate's settings:
+the pair with the gate's settings. With `interleaved=True` the trial mimics
+`perfgate bench --ab`: runs 2k and 2k + 1 of the record were measured next to each
+other in time, so each pair of the trial is one such couple, in random order.
+
 
 - an A/A trial counts a false alarm when any benchmark is called a regression or an
   improvement;
@@ -151,25 +154,38 @@ def _side(
 
 
 def _draw_pair(
-    noise: NoiseRecord, repeats: int, rng: np.random.Generator
+    noise: NoiseRecord, repeats: int, rng: np.random.Generator, interleaved: bool
 ) -> tuple[list[int], list[int]]:
     if noise.runs < 2 * repeats:
         raise ResultsError(
             f"{repeats} repeats per side need {2 * repeats} recorded runs, the noise file has "
             f"{noise.runs}; record more runs or simulate fewer repeats"
         )
-    chosen = [int(run) for run in rng.choice(noise.runs, size=2 * repeats, replace=False)]
-    return chosen[:repeats], chosen[repeats:]
+    if not interleaved:
+        chosen = [int(run) for run in rng.choice(noise.runs, size=2 * repeats, replace=False)]
+        return chosen[:repeats], chosen[repeats:]
+
+    couples = [int(couple) for couple in rng.choice(noise.runs // 2, size=repeats, replace=False)]
+    flips = rng.integers(0, 2, size=repeats)
+    baseline = [2 * couple + int(flip) for couple, flip in zip(couples, flips, strict=True)]
+    candidate = [2 * couple + 1 - int(flip) for couple, flip in zip(couples, flips, strict=True)]
+    return baseline, candidate
 
 
 def false_alarm_rate(
-    noise: NoiseRecord, settings: GateSettings, repeats: int, trials: int, seed: int = 1
+    noise: NoiseRecord,
+    settings: GateSettings,
+    repeats: int,
+    trials: int,
+    *,
+    seed: int = 1,
+    interleaved: bool = False,
 ) -> TrialRate:
     """Simulate A/A trials and count those where the gate called any change."""
     rng = np.random.default_rng(seed)
     alarms = 0
     for _ in range(trials):
-        base_runs, cand_runs = _draw_pair(noise, repeats, rng)
+        base_runs, cand_runs = _draw_pair(noise, repeats, rng, interleaved)
         report = judge(_side(noise, base_runs, rng, {}), _side(noise, cand_runs, rng, {}), settings)
         alarms += any(
             row.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT) for row in report.rows
@@ -185,13 +201,14 @@ def detection_rate(
     *,
     trials: int,
     seed: int = 2,
+    interleaved: bool = False,
 ) -> TrialRate:
     """Simulate trials with one benchmark `slowdown` times slower (1.10: 10%); count detections."""
     rng = np.random.default_rng(seed)
     names = sorted(noise.benchmarks)
     detected = 0
     for _ in range(trials):
-        base_runs, cand_runs = _draw_pair(noise, repeats, rng)
+        base_runs, cand_runs = _draw_pair(noise, repeats, rng, interleaved)
         target = names[int(rng.integers(len(names)))]
         report = judge(
             _side(noise, base_runs, rng, {}),

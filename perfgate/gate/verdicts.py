@@ -30,6 +30,7 @@ from perfgate.gate.statistics import (
     ChangeEstimate,
     ChangeEstimator,
     HodgesLehmannRatio,
+    PairedRepeatRatio,
     WelchRepeatRatio,
     benjamini_hochberg,
     fcr_confidence,
@@ -37,7 +38,7 @@ from perfgate.gate.statistics import (
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("bootstrap", "hodges-lehmann", "welch")
+METHODS = ("welch", "paired", "bootstrap", "hodges-lehmann")
 DEFAULT_METHOD = "welch"
 DEFAULT_TOLERANCE = 0.05
 DEFAULT_FALSE_DISCOVERY_RATE = 0.01
@@ -94,6 +95,8 @@ class GateSettings:
             return HodgesLehmannRatio()
         if self.method == "welch":
             return WelchRepeatRatio()
+        if self.method == "paired":
+            return PairedRepeatRatio()
         return BootstrapMedianRatio()
 
 
@@ -268,33 +271,50 @@ def _series_reason(base: Series, cand: Series, settings: GateSettings, kind: Sou
             if base.parameters.get(key) != cand.parameters.get(key)
         ]
         return f"different parameters: {', '.join(differences)}"
-
+    if settings.method == "paired" and len(base.repeats) != len(cand.repeats):
+        return (
+            f"the baseline has {len(base.repeats)} repeats and the candidate "
+            f"{len(cand.repeats)}; the paired method needs the same number on both sides"
+        )
     for side, series in (("baseline", base), ("candidate", cand)):
-        if settings.method == "welch" and len(series.repeats) < 2:
-            return (
-                f"the {side} has {len(series.repeats)} repeat, and the welch method needs 2 "
-                "per side; rerun with perfgate bench --repeat 3 or use --method bootstrap"
-            )
-        if series.sample_count < settings.min_samples:
-            fix = (
-                f"rerun with --benchmark-min-rounds={settings.min_samples} or more"
-                if kind is SourceKind.PYTEST_BENCHMARK
-                else "lengthen the measurement window"
-            )
-            noun = "sample" if series.sample_count == 1 else "samples"
-            return (
-                f"too few samples: the {side} has {series.sample_count} {noun}, "
-                f"the gate needs {settings.min_samples}; {fix}"
-            )
-        if settings.method == "hodges-lehmann" and float(series.pooled().min()) <= 0.0:
-            return (
-                f"the {side} has samples <= 0, which a log-scale shift cannot use; "
-                "use --method bootstrap"
-            )
-        if float(np.median(series.pooled())) <= 0.0:
-            return (
-                f"the {side}'s median is {float(np.median(series.pooled()))!r}, so no ratio exists"
-            )
+        reason = _side_sample_reason(side, series, settings, kind)
+        if reason:
+            return reason
+    return ""
+
+
+def _side_sample_reason(side: str, series: Series, settings: GateSettings, kind: SourceKind) -> str:
+    repeats = len(series.repeats)
+    if settings.method in ("welch", "paired") and repeats < 2:
+        return (
+            f"the {side} has {repeats} repeat, and the {settings.method} method needs 2 per "
+            "side; rerun with perfgate bench --repeat 3 or use --method bootstrap"
+        )
+    if series.sample_count < settings.min_samples:
+        fix = (
+            f"rerun with --benchmark-min-rounds={settings.min_samples} or more"
+            if kind is SourceKind.PYTEST_BENCHMARK
+            else "lengthen the measurement window"
+        )
+        noun = "sample" if series.sample_count == 1 else "samples"
+        return (
+            f"too few samples: the {side} has {series.sample_count} {noun}, "
+            f"the gate needs {settings.min_samples}; {fix}"
+        )
+    pooled = series.pooled()
+    if settings.method == "hodges-lehmann" and float(pooled.min()) <= 0.0:
+        return (
+            f"the {side} has samples <= 0, which a log-scale shift cannot use; "
+            "use --method bootstrap"
+        )
+    if settings.method in ("welch", "paired") and min(map(np.median, series.repeats)) <= 0.0:
+        return (
+            f"a {side} repeat has a median <= 0, which a log ratio cannot use; "
+            "use --method bootstrap"
+        )
+    median = float(np.median(pooled))
+    if median <= 0.0:
+        return f"the {side}'s median is {median!r}, so no ratio exists"
     return ""
 
 

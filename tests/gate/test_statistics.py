@@ -11,6 +11,7 @@ from perfgate.gate.statistics import (
     BootstrapMedianRatio,
     ChangeEstimator,
     HodgesLehmannRatio,
+    PairedRepeatRatio,
     WelchRepeatRatio,
     batch_medians,
     benjamini_hochberg,
@@ -21,6 +22,7 @@ ESTIMATORS = [
     pytest.param(BootstrapMedianRatio(), id="bootstrap"),
     pytest.param(HodgesLehmannRatio(), id="hodges-lehmann"),
     pytest.param(WelchRepeatRatio(), id="welch"),
+    pytest.param(PairedRepeatRatio(), id="paired"),
 ]
 
 
@@ -108,6 +110,28 @@ def test_welch_needs_two_repeats_per_side() -> None:
     with pytest.raises(ValueError, match="needs 2 repeats per side, got 1 and 3"):
         WelchRepeatRatio().estimate(
             _repeats(1, 1.0, repeats=1), _repeats(2, 1.0, repeats=3), 0.95, 1.05
+        )
+
+
+def test_paired_cancels_slow_spells_shared_by_a_pair() -> None:
+    # Each pair ran in the same slow or fast spell of the machine, and the candidate
+    # is 10% slower inside every pair.
+    rng = np.random.default_rng(8)
+    levels = (1.0, 1.6, 0.9, 1.3)
+    base = [level * rng.lognormal(0.0, 0.005, 100) for level in levels]
+    cand = [1.1 * level * rng.lognormal(0.0, 0.005, 100) for level in levels]
+
+    paired = PairedRepeatRatio().estimate(base, cand, 0.95, 1.05)
+    unpaired = WelchRepeatRatio().estimate(base, cand, 0.95, 1.05)
+
+    assert paired.interval(0.99)[0] > 1.05
+    assert unpaired.interval(0.99)[0] < 1.0
+
+
+def test_paired_needs_equal_repeat_counts() -> None:
+    with pytest.raises(ValueError, match="need equal counts of 2 or more, got 2 and 3"):
+        PairedRepeatRatio().estimate(
+            _repeats(1, 1.0, repeats=2), _repeats(2, 1.0, repeats=3), 0.95, 1.05
         )
 
 

@@ -51,7 +51,7 @@ def _suite(scales: Mapping[str, float], seed: int, **options: object) -> ResultS
 NAMES = [f"test_{index}" for index in range(8)]
 
 
-@pytest.mark.parametrize("method", ["welch", "bootstrap", "hodges-lehmann"])
+@pytest.mark.parametrize("method", ["welch", "paired", "bootstrap", "hodges-lehmann"])
 def test_slowdown_of_one_benchmark_is_a_regression(method: str) -> None:
     baseline = _suite(dict.fromkeys(NAMES, 1.0), seed=1)
     candidate = _suite({**dict.fromkeys(NAMES, 1.0), "test_3": 1.3}, seed=2)
@@ -70,7 +70,7 @@ def test_slowdown_of_one_benchmark_is_a_regression(method: str) -> None:
     assert row.interval[0] > 1.05
 
 
-@pytest.mark.parametrize("method", ["welch", "bootstrap", "hodges-lehmann"])
+@pytest.mark.parametrize("method", ["welch", "paired", "bootstrap", "hodges-lehmann"])
 def test_equal_sides_pass(method: str) -> None:
     report = judge(
         _suite(dict.fromkeys(NAMES, 1.0), seed=3),
@@ -132,6 +132,29 @@ def test_single_repeat_is_not_comparable_with_welch() -> None:
     assert "the welch method needs 2 per side" in row.reason
     assert "perfgate bench --repeat 3" in row.reason
     assert report.exit_code == 2
+
+
+def test_paired_needs_equal_repeat_counts() -> None:
+    report = judge(
+        _suite({"test_a": 1.0}, seed=40, repeats=3),
+        _suite({"test_a": 1.0}, seed=41, repeats=2),
+        GateSettings(method="paired"),
+    )
+
+    assert report.rows[0].verdict is Verdict.NOT_COMPARABLE
+    assert "the paired method needs the same number on both sides" in report.rows[0].reason
+
+
+def test_zero_median_repeat_is_not_comparable_with_welch() -> None:
+    zero = Series(
+        "GET /db rps", "GET /db rps", "rps", True, (np.zeros(10), np.full(10, 5.0)), {}, {}
+    )
+    other = _series("GET /db rps", 5.0, seed=42, higher_is_better=True)
+
+    report = judge(_side([zero]), _side([other]))
+
+    assert report.rows[0].verdict is Verdict.NOT_COMPARABLE
+    assert "a baseline repeat has a median <= 0" in report.rows[0].reason
 
 
 def test_single_repeat_is_judged_by_bootstrap() -> None:
