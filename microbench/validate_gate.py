@@ -50,7 +50,7 @@ def _record(arguments: argparse.Namespace) -> None:
         "recorded_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
         "python": platform.python_version(),
-        "command": "perfgate bench (pytest-benchmark defaults, 20+ rounds of 100+ us)",
+        "command": arguments.command,
     }
     record = record_noise(arguments.files, description)
     write_noise(record, arguments.out)
@@ -121,6 +121,9 @@ def main() -> None:
     )
     record.add_argument("files", nargs="+", type=Path)
     record.add_argument("--out", type=Path, required=True)
+    record.add_argument(
+        "--command", default="perfgate bench", help="the command that measured the runs"
+    )
     record.set_defaults(handler=_record)
     simulate = commands.add_parser(
         "simulate", help="measure false alarms and detection on a noise file"

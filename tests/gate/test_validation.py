@@ -2,7 +2,8 @@
 
 The real noise is tests/gate/fixtures/microbench-noise.json.gz: 14 runs of the
 unchanged micro-benchmark suite on a 2-core VM shared with other test jobs, reduced
-by microbench/validate_gate.py record. Between runs, the log of a benchmark's median
+by microbench/validate_gate.py record. microbench-ab-noise.json.gz holds 8 couples
+of runs from one `perfgate bench --ab HEAD` job on the same machine. Between runs, the log of a benchmark's median
 had a standard deviation of 0.17 to 0.76, so only slowdowns of several times rise
 above that noise. On it, these tests check that the gate stays quiet. Detection of a
 10% slowdown is checked on log-normal noise of 1% between runs, the quiet machine the
@@ -29,12 +30,22 @@ from perfgate.gate.validation import (
 from perfgate.gate.verdicts import GateSettings
 
 NOISE = Path(__file__).parent / "fixtures" / "microbench-noise.json.gz"
+AB_NOISE = Path(__file__).parent / "fixtures" / "microbench-ab-noise.json.gz"
 
 
 def test_gate_stays_quiet_on_real_noise() -> None:
     noise = read_noise(NOISE)
 
     alarms = false_alarm_rate(noise, GateSettings(), repeats=5, trials=200)
+
+    assert alarms.rate <= 0.01
+
+
+@pytest.mark.parametrize("method", ["welch", "paired"])
+def test_gate_stays_quiet_on_real_ab_noise(method: str) -> None:
+    noise = read_noise(AB_NOISE)
+
+    alarms = false_alarm_rate(noise, GateSettings(method=method), 5, 100, interleaved=True)
 
     assert alarms.rate <= 0.01
 
