@@ -6,20 +6,28 @@ parameter, and FastAPI's own validation and serialization. Only the JSON renderi
 is swapped for the chosen codec, as teams do with `ORJSONResponse`. A thin ASGI
 middleware adds the `Server` and `Date` headers that the TechEmpower rules require,
 because the hosts are configured not to add their own.
+
+The user and event endpoints are FastAPI routes with typed path parameters whose
+handlers delegate to the shared route table (`targets.app`). Their sharding,
+scatter-gather and queue logic is too large to keep twice, so this variant measures
+FastAPI's routing, parameter parsing and response handling around the same logic.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from targets.app.fortunes import render_fortunes, sort_fortunes
 from targets.app.queries import clamp_query_count
+from targets.app.routes import RouteTable
 from targets.codecs.base import Codec
 from targets.http.date import DateHeader
-from targets.http.response import SERVER_NAME
+from targets.http.limits import ConnectionLimits
+from targets.http.response import CONTENT_TOO_LARGE, SERVER_NAME
+from targets.http.response import Response as TargetResponse
 from targets.servers.asgi_hosts import AsgiApp, HostedAsgiServer, Message, Receive, Scope, Send
 from targets.servers.base import ServerSettings
 from targets.storage.base import Storage, WorldRow, random_world_id
@@ -78,6 +86,63 @@ def build_fastapi_app(codec: Codec, storage: Storage) -> FastAPI:
     return app
 
 
+def add_shared_routes(app: FastAPI, routes: RouteTable, limits: ConnectionLimits) -> None:
+    """Route `/users` and `/events` in FastAPI to the shared handlers in `routes`."""
+    routed = set(routes.paths)
+
+    async def delegate(request: Request) -> Response:
+        body = await _read_body(request, limits.max_body_bytes)
+        if body is None:
+            return _to_fastapi(CONTENT_TOO_LARGE)
+        result = routes.dispatch(
+            request.method.encode("ascii"),
+            request.url.path.encode("utf-8"),
+            request.url.query.encode("latin-1"),
+            body,
+        )
+        return _to_fastapi(result if isinstance(result, tuple) else await result)
+
+    async def read_user(user_id: int, request: Request) -> Response:
+        return await delegate(request)
+
+    async def read_event(event_id: str, request: Request) -> Response:
+        return await delegate(request)
+
+    if b"/users" in routed:
+        app.add_api_route("/users", delegate, methods=["GET", "POST"])
+        app.add_api_route("/users/{user_id}", read_user, methods=["GET"])
+    if b"/events" in routed:
+        app.add_api_route("/events", delegate, methods=["POST"])
+        app.add_api_route("/events/{event_id}", read_event, methods=["GET"])
+
+
+async def _read_body(request: Request, max_body_bytes: int) -> bytes | None:
+    """Read the body, or return `None` when it is over `max_body_bytes`, unread if announced."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_body_bytes:
+        return None
+    chunks: list[bytes] = []
+    received_bytes = 0
+    async for chunk in request.stream():
+        received_bytes += len(chunk)
+        if received_bytes > max_body_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _to_fastapi(response: TargetResponse) -> Response:
+    """Convert a shared handler's response, leaving `Server` to the middleware."""
+    head, body = response
+    headers = {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in head.headers
+        if name not in (b"Server", b"Content-Type")
+    }
+    content_type = dict(head.headers)[b"Content-Type"].decode("latin-1")
+    return Response(body, status_code=head.status.value, headers=headers, media_type=content_type)
+
+
 def _world_object(row: WorldRow) -> dict[str, int]:
     return {"id": row[0], "randomNumber": row[1]}
 
@@ -111,7 +176,9 @@ class ServerAndDateHeaders:
 def create_fastapi_server(settings: ServerSettings) -> HostedAsgiServer:
     """Create the `fastapi` variant on `settings.asgi_server`."""
     date = DateHeader()
-    app = ServerAndDateHeaders(build_fastapi_app(settings.codec, settings.storage), date)
+    fastapi_app = build_fastapi_app(settings.codec, settings.storage)
+    add_shared_routes(fastapi_app, settings.routes, settings.limits)
+    app = ServerAndDateHeaders(fastapi_app, date)
     return HostedAsgiServer(app, settings, date)
 
 
