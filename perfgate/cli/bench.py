@@ -90,7 +90,9 @@ def gate(
     method: Annotated[
         str,
         typer.Option(
-            help="Interval method: welch (needs 2+ repeats a side), bootstrap or hodges-lehmann."
+            help=(
+                "Interval method: welch or paired (2+ repeats a side), bootstrap or hodges-lehmann."
+            )
         ),
     ] = "welch",
     min_samples: Annotated[
