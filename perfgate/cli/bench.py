@@ -20,7 +20,7 @@ def bench(
     repeat: Annotated[
         int | None,
         typer.Option(
-            help="Runs of the suite (1 to 50), each in a fresh process; 1 by default, 3 with --ab."
+            help="Runs of the suite (1 to 50), each in a fresh process; 1 by default, 5 with --ab."
         ),
     ] = None,
     ab: Annotated[
@@ -42,7 +42,7 @@ def bench(
     configure_logging(verbose)
     repeats = repeat
     if repeats is None:
-        repeats = 1 if ab is None else 3
+        repeats = 1 if ab is None else 5
     options = BenchOptions(suite=suite, out=out, repeats=repeats, pytest_args=pytest_args(ctx.args))
     if ab is not None:
         from perfgate.bench.ab import run_ab

@@ -288,7 +288,7 @@ def _side_sample_reason(side: str, series: Series, settings: GateSettings, kind:
     if settings.method in ("welch", "paired") and repeats < 2:
         return (
             f"the {side} has {repeats} repeat, and the {settings.method} method needs 2 per "
-            "side; rerun with perfgate bench --repeat 3 or use --method bootstrap"
+            "side; rerun with perfgate bench --repeat 5 or use --method bootstrap"
         )
     if series.sample_count < settings.min_samples:
         fix = (

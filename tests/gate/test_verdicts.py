@@ -130,7 +130,7 @@ def test_single_repeat_is_not_comparable_with_welch() -> None:
     row = report.rows[0]
     assert row.verdict is Verdict.NOT_COMPARABLE
     assert "the welch method needs 2 per side" in row.reason
-    assert "perfgate bench --repeat 3" in row.reason
+    assert "perfgate bench --repeat 5" in row.reason
     assert report.exit_code == 2
 
 
