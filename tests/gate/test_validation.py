@@ -51,7 +51,7 @@ def test_gate_stays_quiet_on_real_ab_noise(method: str) -> None:
     assert alarms.rate <= 0.01
 
 
-def test_single_run_bootstrap_alarms_on_real_noise() -> None:
+def test_within_run_method_alarms_on_real_noise() -> None:
     # The reason the default judges repeats: within-run intervals miss the run-to-run
     # variation, and the gate then calls changes in A/A pairs.
     noise = read_noise(NOISE)
