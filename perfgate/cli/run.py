@@ -11,7 +11,10 @@ from perfgate.cli.app import (
     CodecOption,
     DataDirOption,
     LoopOption,
+    ProcsOption,
+    ServerOption,
     ShardsOption,
+    SqliteModeOption,
     TargetOption,
     VerboseOption,
     app,
@@ -20,6 +23,7 @@ from perfgate.cli.app import (
     error_console,
 )
 from perfgate.cli.progress import RunProgress
+from perfgate.cli.service_options import DbOption, PlacementOption, QueueOption, RouterOption
 from perfgate.errors import EXIT_FAILED, EXIT_INVALID, EXIT_PASSED, ConfigError, PerfgateError
 
 
@@ -88,10 +92,17 @@ def run(
         "results"
     ),
     target: TargetOption = "raw",
+    server: ServerOption = "uvicorn",
+    procs: ProcsOption = 1,
     codec: CodecOption = "orjson",
     loop: LoopOption = "uvloop",
     shards: ShardsOption = 4,
     data_dir: DataDirOption = Path("data"),
+    sqlite_mode: SqliteModeOption = "inline",
+    db: DbOption = "sqlite",
+    router: RouterOption = "jump",
+    placement: PlacementOption = "",
+    queue: QueueOption = "sqlite",
     master_bind: Annotated[
         str, typer.Option(help="Address the Locust master binds.")
     ] = "127.0.0.1",
@@ -154,6 +165,13 @@ def run(
         loop=loop,
         shards=shards,
         data_dir=data_dir,
+        server=server,
+        procs=procs,
+        sqlite_mode=sqlite_mode,
+        db=db,
+        router=router,
+        placement=placement,
+        queue=queue,
         master_bind=master_bind,
         master_port=master_port,
         thresholds=tuple(threshold or ()),

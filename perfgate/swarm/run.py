@@ -64,10 +64,17 @@ class RunOptions:
     expect_workers: int | None = None
     out: Path = Path("results")
     target: str = "raw"
+    server: str = "uvicorn"
+    procs: int = 1
     codec: str = "orjson"
     loop: str = "uvloop"
     shards: int = 4
     data_dir: Path = Path("data")
+    sqlite_mode: str = "inline"
+    db: str = "sqlite"
+    router: str = "jump"
+    placement: str = ""
+    queue: str = "sqlite"
     master_bind: str = "127.0.0.1"
     master_port: int = 0
     thresholds: tuple[str, ...] = ()
@@ -271,10 +278,17 @@ def _start_or_check_target(
         return url, None
     serve_arguments = [
         "--target", options.target,
+        "--server", options.server,
+        "--procs", str(options.procs),
         "--codec", options.codec,
         "--loop", options.loop,
         "--shards", str(options.shards),
         "--data-dir", str(options.data_dir),
+        "--sqlite-mode", options.sqlite_mode,
+        "--db", options.db,
+        "--router", options.router,
+        "--placement", options.placement,
+        "--queue", options.queue,
     ]  # fmt: skip
     url, child = stack.enter_context(running_target(serve_arguments, run_dir))
     return url, child
@@ -286,11 +300,12 @@ def _target_info(options: RunOptions, url: str) -> TargetInfo:
     return TargetInfo(
         url=url,
         started_by_perfgate=True,
-        variant=options.target,
+        variant=options.target if options.target == "raw" else f"{options.target}/{options.server}",
         codec=options.codec,
         loop=options.loop,
-        db="sqlite",
-        router="jump",
+        # Only the kind of storage is recorded: a DSN may carry a password.
+        db="sqlite" if options.db == "sqlite" else "postgresql",
+        router=options.router,
         shards=options.shards,
     )
 

@@ -231,3 +231,24 @@ def test_abort_on_fail_ends_run_early_with_exit_1(tmp_path: Path) -> None:
     assert record["verdict"] == "fail"
     assert record["window"]["end_s"] - record["window"]["start_s"] < 20
     assert "ended early: threshold 'p50 < 0.001ms' failed" in completed.stdout
+
+
+def test_run_passes_target_options_through(tmp_path: Path) -> None:
+    completed = _perfgate(
+        "run", "--locustfile", str(LOCUSTFILE), "--users", "4", "--duration", "3s",
+        "--workers", "1", "--target", "asgi", "--server", "uvicorn", "--codec", "msgspec",
+        "--loop", "asyncio", "--shards", "2", "--router", "modulo",
+        "--out", str(tmp_path / "results"), "--data-dir", str(tmp_path / "data"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    (run_dir,) = (tmp_path / "results").iterdir()
+    record = _record(run_dir)
+    target_log = (run_dir / "target.log").read_text()
+
+    assert completed.returncode == 0, completed.stderr
+    assert record["target"]["variant"] == "asgi/uvicorn"
+    assert record["target"]["codec"] == "msgspec"
+    assert record["target"]["router"] == "modulo"
+    assert record["total"]["failures"] == 0
+    assert "uvicorn" in target_log
+    assert len(list((tmp_path / "data").glob("*"))) >= 2
