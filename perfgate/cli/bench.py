@@ -95,6 +95,13 @@ def gate(
             )
         ),
     ] = "welch",
+    statistic: Annotated[
+        str,
+        typer.Option(
+            help="Value welch and paired take from each repeat: min, median, or auto "
+            "(min for benchmark files, median for run folders)."
+        ),
+    ] = "auto",
     min_samples: Annotated[
         int, typer.Option(help="Samples each side needs for a benchmark to be judged.")
     ] = 5,
@@ -134,6 +141,7 @@ def gate(
             method=method,
             min_samples=min_samples,
             allow_mismatch=allow_mismatch,
+            statistic=statistic,
         ),
         markdown=markdown,
         junit=junit,

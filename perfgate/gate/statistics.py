@@ -275,8 +275,14 @@ class WelchRepeatRatio:
     population variances are involved", Biometrika 34, 1947), and is exponentiated
     into a ratio of geometric means of the repeats' medians. It needs at least two
     repeats on each side.
+
+    With `statistic = "min"` each repeat's value is its fastest sample instead of its
+    median. Noise from other processes only adds time, so the minimum is the most
+    stable estimate of a benchmark's own cost on a busy machine (J. Chen and J.
+    Revels, "Robust benchmarking in noisy environments", arXiv:1608.04295, 2016).
     """
 
+    statistic: str = "median"
     name: str = "welch"
 
     def estimate(
@@ -294,8 +300,8 @@ class WelchRepeatRatio:
         if len(baseline) < 2 or len(candidate) < 2:
             counts = f"{len(baseline)} and {len(candidate)}"
             raise ValueError(f"Welch's interval needs 2 repeats per side, got {counts}")
-        base = np.log([float(np.median(values)) for values in baseline])
-        cand = np.log([float(np.median(values)) for values in candidate])
+        base = np.log([_repeat_value(values, self.statistic) for values in baseline])
+        cand = np.log([_repeat_value(values, self.statistic) for values in candidate])
         shift = float(cand.mean() - base.mean())
         base_term = float(base.var(ddof=1)) / len(base)
         cand_term = float(cand.var(ddof=1)) / len(cand)
@@ -325,9 +331,11 @@ class PairedRepeatRatio:
     difference of log medians, so a slow spell of the machine that hits both members
     of a pair cancels out. The mean difference gets Student's t interval with n - 1
     degrees of freedom (Student, "The probable error of a mean", Biometrika 6, 1908).
-    It needs the same number of repeats, at least two, on each side.
+    It needs the same number of repeats, at least two, on each side. `statistic`
+    works as in `WelchRepeatRatio`.
     """
 
+    statistic: str = "median"
     name: str = "paired"
 
     def estimate(
@@ -347,7 +355,7 @@ class PairedRepeatRatio:
             raise ValueError(f"paired repeats need equal counts of 2 or more, got {counts}")
         differences = np.log(
             [
-                float(np.median(c)) / float(np.median(b))
+                _repeat_value(c, self.statistic) / _repeat_value(b, self.statistic)
                 for b, c in zip(baseline, candidate, strict=True)
             ]
         )
@@ -359,6 +367,16 @@ class PairedRepeatRatio:
         p_below = float(stdtr(freedom, -(math.log(lower) - shift) / error))
         interval = functools.partial(_t_interval, shift, error, freedom)
         return ChangeEstimate(math.exp(shift), p_above, p_below, self.name, interval)
+
+
+REPEAT_STATISTICS = ("median", "min")
+
+
+def _repeat_value(samples: FloatArray, statistic: str) -> float:
+    """Return one repeat's value: the median of its samples, or their minimum."""
+    if statistic == "min":
+        return float(np.min(samples))
+    return float(np.median(samples))
 
 
 def _t_interval(

@@ -2,7 +2,8 @@
 
 The noise is recorded once from repeated runs of the same code on one machine (a
 noise file, `perfgate.gate-noise/1`): for every benchmark and run, its batch medians
-divided by the benchmark's median over all runs. A simulated trial draws distinct
+and batch minimums, divided by the benchmark's median over all runs. Trials of a
+gate that takes each repeat's minimum replay the minimums. A simulated trial draws distinct
 runs for the baseline and the candidate (so the run-to-run variation of the machine
 is in every trial), resamples each run's batch medians with replacement, and judges
 the pair with the gate's settings. With `interleaved=True` the trial mimics
@@ -44,11 +45,14 @@ class NoiseRecord:
         runs: how many runs were recorded.
         benchmarks: per benchmark, one array of relative batch medians per run.
         description: where and how the noise was recorded.
+        minimums: per benchmark, one array of relative batch minimums per run; empty
+            in files recorded before minimums were kept.
     """
 
     runs: int
     benchmarks: Mapping[str, tuple[FloatArray, ...]]
     description: Mapping[str, str]
+    minimums: Mapping[str, tuple[FloatArray, ...]] = dataclasses.field(default_factory=dict)
 
 
 def record_noise(
@@ -69,11 +73,21 @@ def record_noise(
         raise ResultsError("the runs have no benchmark in common; record them from one suite")
 
     benchmarks: dict[str, tuple[FloatArray, ...]] = {}
+    minimums: dict[str, tuple[FloatArray, ...]] = {}
     for name in common:
-        per_run = [batch_medians(run.series[name].pooled(), batches) for run in runs]
+        samples = [run.series[name].pooled() for run in runs]
+        per_run = [batch_medians(values, batches) for values in samples]
         scale = float(np.median(np.concatenate(per_run)))
-        benchmarks[runs[0].series[name].short_name] = tuple(values / scale for values in per_run)
-    return NoiseRecord(len(runs), benchmarks, dict(description))
+        short_name = runs[0].series[name].short_name
+        benchmarks[short_name] = tuple(values / scale for values in per_run)
+        minimums[short_name] = tuple(_batch_minimums(values, batches) / scale for values in samples)
+    return NoiseRecord(len(runs), benchmarks, dict(description), minimums)
+
+
+def _batch_minimums(samples: FloatArray, batches: int) -> FloatArray:
+    if len(samples) <= batches:
+        return np.asarray(samples, dtype=np.float64)
+    return np.array([np.min(part) for part in np.array_split(samples, batches)])
 
 
 def write_noise(record: NoiseRecord, path: Path) -> None:
@@ -82,12 +96,24 @@ def write_noise(record: NoiseRecord, path: Path) -> None:
         "schema": NOISE_SCHEMA,
         "runs": record.runs,
         "description": dict(record.description),
-        "benchmarks": {
-            name: [[float(f"{value:.4g}") for value in run] for run in runs]
-            for name, runs in record.benchmarks.items()
-        },
+        "benchmarks": _rounded(record.benchmarks),
+        "minimums": _rounded(record.minimums),
     }
     path.write_bytes(gzip.compress(json.dumps(document, indent=0).encode("utf-8"), mtime=0))
+
+
+def _rounded(values: Mapping[str, tuple[FloatArray, ...]]) -> dict[str, list[list[float]]]:
+    return {
+        name: [[float(f"{value:.4g}") for value in run] for run in runs]
+        for name, runs in values.items()
+    }
+
+
+def _arrays(values: Mapping[str, list[list[float]]]) -> dict[str, tuple[FloatArray, ...]]:
+    return {
+        name: tuple(np.asarray(run, dtype=np.float64) for run in runs)
+        for name, runs in values.items()
+    }
 
 
 def read_noise(path: Path) -> NoiseRecord:
@@ -110,11 +136,12 @@ def read_noise(path: Path) -> NoiseRecord:
         raise ResultsError(
             f"noise file {str(path)!r} is not a {NOISE_SCHEMA} file; record it again"
         )
-    benchmarks = {
-        name: tuple(np.asarray(run, dtype=np.float64) for run in runs)
-        for name, runs in document["benchmarks"].items()
-    }
-    return NoiseRecord(int(document["runs"]), benchmarks, document.get("description", {}))
+    return NoiseRecord(
+        int(document["runs"]),
+        _arrays(document["benchmarks"]),
+        document.get("description", {}),
+        _arrays(document.get("minimums", {})),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,11 +166,29 @@ class TrialRate:
         return max(0.0, center - half), min(1.0, center + half)
 
 
+def _replayed_values(
+    noise: NoiseRecord, settings: GateSettings
+) -> Mapping[str, tuple[FloatArray, ...]]:
+    """Return the batch values a trial replays: minimums when the gate takes repeats' minimums."""
+    takes_minimum = settings.method in ("welch", "paired") and settings.statistic in ("auto", "min")
+    if not takes_minimum:
+        return noise.benchmarks
+    if not noise.minimums:
+        raise ResultsError(
+            "the noise file has no batch minimums, which a gate that takes each repeat's "
+            "minimum needs; record it again with validate_gate.py record"
+        )
+    return noise.minimums
+
+
 def _side(
-    noise: NoiseRecord, runs: Sequence[int], rng: np.random.Generator, slowdown: Mapping[str, float]
+    values: Mapping[str, tuple[FloatArray, ...]],
+    runs: Sequence[int],
+    rng: np.random.Generator,
+    slowdown: Mapping[str, float],
 ) -> ResultSet:
     series: dict[str, Series] = {}
-    for name, per_run in noise.benchmarks.items():
+    for name, per_run in values.items():
         factor = slowdown.get(name, 1.0)
         repeats = tuple(
             rng.choice(per_run[run], size=len(per_run[run]), replace=True) * factor for run in runs
@@ -183,10 +228,13 @@ def false_alarm_rate(
 ) -> TrialRate:
     """Simulate A/A trials and count those where the gate called any change."""
     rng = np.random.default_rng(seed)
+    values = _replayed_values(noise, settings)
     alarms = 0
     for _ in range(trials):
         base_runs, cand_runs = _draw_pair(noise, repeats, rng, interleaved)
-        report = judge(_side(noise, base_runs, rng, {}), _side(noise, cand_runs, rng, {}), settings)
+        report = judge(
+            _side(values, base_runs, rng, {}), _side(values, cand_runs, rng, {}), settings
+        )
         alarms += any(
             row.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT) for row in report.rows
         )
@@ -205,14 +253,15 @@ def detection_rate(
 ) -> TrialRate:
     """Simulate trials with one benchmark `slowdown` times slower (1.10: 10%); count detections."""
     rng = np.random.default_rng(seed)
-    names = sorted(noise.benchmarks)
+    values = _replayed_values(noise, settings)
+    names = sorted(values)
     detected = 0
     for _ in range(trials):
         base_runs, cand_runs = _draw_pair(noise, repeats, rng, interleaved)
         target = names[int(rng.integers(len(names)))]
         report = judge(
-            _side(noise, base_runs, rng, {}),
-            _side(noise, cand_runs, rng, {target: slowdown}),
+            _side(values, base_runs, rng, {}),
+            _side(values, cand_runs, rng, {target: slowdown}),
             settings,
         )
         verdicts = {row.name: row.verdict for row in report.rows}
@@ -235,6 +284,7 @@ def synthetic_noise(
         records[f"test_synthetic[{index}]"] = tuple(
             level * rng.lognormal(0.0, batch_spread, DEFAULT_BATCHES) for level in levels
         )
+    # The synthetic batches stand for both statistics: their spread is the same.
     spreads = f"run spread {run_spread}, batch spread {batch_spread}"
     description = {"synthetic": f"{benchmarks} benchmarks, {spreads}"}
-    return NoiseRecord(runs, records, description)
+    return NoiseRecord(runs, records, description, records)

@@ -26,6 +26,7 @@ from perfgate.errors import (
 )
 from perfgate.gate.samples import ResultSet, Series, SourceKind
 from perfgate.gate.statistics import (
+    REPEAT_STATISTICS,
     BootstrapMedianRatio,
     ChangeEstimate,
     ChangeEstimator,
@@ -61,8 +62,14 @@ class GateSettings:
     Attributes:
         tolerance: the relative change that counts as no change, 0.05 for 5%.
         false_discovery_rate: the Benjamini-Hochberg rate over all rows.
-        method: `welch` (repeats as the unit; the default), `bootstrap` (ratio of
-            medians) or `hodges-lehmann`; see `perfgate.gate.statistics`.
+        method: `welch` (repeats as the unit; the default), `paired`, `bootstrap`
+            (ratio of medians) or `hodges-lehmann`; see `perfgate.gate.statistics`.
+        statistic: the value `welch` and `paired` take from each repeat: `min`,
+            `median`, or `auto` for the minimum of benchmark timings and the median
+            of run metrics. Contention on a shared machine only adds time, so the
+            fastest round moved about half as much between runs as the median
+            (see docs/BENCHMARKS.md); per-second metrics of a load test are no
+            such timings.
         min_samples: samples each side needs for a row to be judged.
         allow_mismatch: judge even when machines or parameters differ.
     """
@@ -72,6 +79,7 @@ class GateSettings:
     method: str = DEFAULT_METHOD
     min_samples: int = DEFAULT_MIN_SAMPLES
     allow_mismatch: bool = False
+    statistic: str = "auto"
 
     def __post_init__(self) -> None:
         """Reject settings the statistics cannot use, naming the value."""
@@ -86,17 +94,23 @@ class GateSettings:
             raise ConfigError(
                 f"unknown gate method {self.method!r}; use one of {', '.join(METHODS)}"
             )
+        if self.statistic not in ("auto", *REPEAT_STATISTICS):
+            known = ", ".join(("auto", *REPEAT_STATISTICS))
+            raise ConfigError(f"unknown repeat statistic {self.statistic!r}; use one of {known}")
         if self.min_samples < 2:
             raise ConfigError(f"invalid minimum sample count {self.min_samples!r}; use 2 or more")
 
-    def estimator(self) -> ChangeEstimator:
-        """Return the estimator that `method` names."""
+    def estimator(self, kind: SourceKind) -> ChangeEstimator:
+        """Return the estimator that `method` names, for results of `kind`."""
+        statistic = self.statistic
+        if statistic == "auto":
+            statistic = "min" if kind is SourceKind.PYTEST_BENCHMARK else "median"
         if self.method == "hodges-lehmann":
             return HodgesLehmannRatio()
         if self.method == "welch":
-            return WelchRepeatRatio()
+            return WelchRepeatRatio(statistic=statistic)
         if self.method == "paired":
-            return PairedRepeatRatio()
+            return PairedRepeatRatio(statistic=statistic)
         return BootstrapMedianRatio()
 
 
@@ -197,7 +211,7 @@ def judge(
 
     side_reasons = _side_reasons(baseline, candidate, settings)
     lower, upper = 1.0 - settings.tolerance, 1.0 + settings.tolerance
-    estimator = settings.estimator()
+    estimator = settings.estimator(baseline.kind)
     estimates: dict[str, ChangeEstimate] = {}
     reasons: dict[str, str] = {}
     for name in common:

@@ -106,6 +106,22 @@ def test_welch_sees_variation_between_repeats() -> None:
     assert pooled_high - pooled_low < (welch_high - welch_low) / 3
 
 
+def test_minimum_ignores_slow_rounds_of_a_busy_run() -> None:
+    # The second repeat ran while another process competed for the CPU: most of its
+    # rounds are slow, but its fastest rounds show the benchmark's own cost.
+    rng = np.random.default_rng(9)
+    quiet = rng.lognormal(0.0, 0.01, 100)
+    busy = np.concatenate([1.8 * rng.lognormal(0.0, 0.01, 90), rng.lognormal(0.0, 0.01, 10)])
+    base = [quiet, rng.lognormal(0.0, 0.01, 100), quiet * 1.001]
+    cand = [rng.lognormal(0.0, 0.01, 100), busy, rng.lognormal(0.0, 0.01, 100)]
+
+    by_minimum = WelchRepeatRatio(statistic="min").estimate(base, cand, 0.95, 1.05)
+    by_median = WelchRepeatRatio(statistic="median").estimate(base, cand, 0.95, 1.05)
+
+    assert by_minimum.ratio == pytest.approx(1.0, abs=0.03)
+    assert by_median.ratio > 1.15
+
+
 def test_welch_needs_two_repeats_per_side() -> None:
     with pytest.raises(ValueError, match="needs 2 repeats per side, got 1 and 3"):
         WelchRepeatRatio().estimate(

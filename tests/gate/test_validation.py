@@ -20,6 +20,7 @@ import pytest
 
 from perfgate.errors import ResultsError
 from perfgate.gate.validation import (
+    NoiseRecord,
     TrialRate,
     detection_rate,
     false_alarm_rate,
@@ -100,12 +101,22 @@ def test_noise_is_recorded_from_benchmark_files(write_benchmarks: Callable[..., 
 
     assert noise.runs == 3
     medians = [float(values[0]) for values in noise.benchmarks["test_a"]]
+    minimums = [float(values[0]) for values in noise.minimums["test_a"]]
     assert medians == pytest.approx([1 / 1.1, 1.0, 1.2 / 1.1])
+    assert minimums == pytest.approx(medians)
 
 
 def test_noise_needs_two_runs(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="needs at least 2 runs, got 1"):
         record_noise([tmp_path / "one.json"], {})
+
+
+def test_minimum_replay_needs_recorded_minimums() -> None:
+    noise = synthetic_noise(benchmarks=2, runs=4, run_spread=0.01, batch_spread=0.02)
+    without_minimums = NoiseRecord(noise.runs, noise.benchmarks, noise.description)
+
+    with pytest.raises(ResultsError, match="has no batch minimums"):
+        false_alarm_rate(without_minimums, GateSettings(), repeats=2, trials=1)
 
 
 def test_damaged_noise_file_is_rejected(tmp_path: Path) -> None:

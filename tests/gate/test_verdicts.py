@@ -82,6 +82,19 @@ def test_equal_sides_pass(method: str) -> None:
     assert report.exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("kind", "statistic"),
+    [
+        pytest.param(SourceKind.PYTEST_BENCHMARK, "min", id="benchmarks"),
+        pytest.param(SourceKind.PERFGATE_RUN, "median", id="runs"),
+    ],
+)
+def test_auto_statistic_follows_the_input_kind(kind: SourceKind, statistic: str) -> None:
+    estimator = GateSettings().estimator(kind)
+
+    assert getattr(estimator, "statistic", None) == statistic
+
+
 def test_speedup_is_an_improvement() -> None:
     report = judge(
         _suite({"test_a": 1.0, "test_b": 1.0}, seed=5),
@@ -271,6 +284,7 @@ def test_sides_of_different_kinds_are_rejected() -> None:
         pytest.param({"false_discovery_rate": 0.0}, "invalid false discovery rate 0.0", id="rate"),
         pytest.param({"method": "t-test"}, "unknown gate method 't-test'", id="method"),
         pytest.param({"min_samples": 1}, "invalid minimum sample count 1", id="min-samples"),
+        pytest.param({"statistic": "mean"}, "unknown repeat statistic 'mean'", id="statistic"),
     ],
 )
 def test_invalid_settings_are_rejected(options: dict[str, object], message: str) -> None:
