@@ -5,7 +5,7 @@ with a confidence interval. It calls a regression only when the whole interval l
 beyond the tolerance on the bad side, and an improvement when it lies on the good side. Across all
 series the Benjamini-Hochberg step controls the false discovery rate, and the
 intervals are reported at the level that keeps them consistent with it (see
-`perfgate.gate.statistics.fcr_confidence`). A row that cannot be judged says why.
+`perfgate.gate.statistics.fcr_confidence`). A row that cannot be judged carries the reason.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ class GateSettings:
         statistic: the value `welch` and `paired` take from each repeat: `min`,
             `median`, or `auto` for the minimum of benchmark timings and the median
             of run metrics. Contention on a shared machine only adds time, so the
-            fastest round moved about half as much between runs as the median
-            (see docs/BENCHMARKS.md); per-second metrics of a load test are no
+            fastest round moved less than half as much between runs as the median
+            (see docs/BENCHMARKS.md). Per-second metrics of a load test are not
             such timings.
         min_samples: samples each side needs for a row to be judged.
         allow_mismatch: judge even when machines or parameters differ.
