@@ -13,7 +13,6 @@ import pytest
 if TYPE_CHECKING:
     from tests.targets.conftest import StartTarget, TargetProcess
 
-pytest_plugins = ("tests.targets.conftest",)
 
 WRITERS = 8
 ACKNOWLEDGED_BEFORE_KILL = 400

@@ -25,7 +25,6 @@ import redis
 if TYPE_CHECKING:
     from tests.targets.conftest import StartTarget, TargetProcess
 
-pytest_plugins = ("tests.targets.conftest",)
 
 SHARDS = 4
 USERS = 20

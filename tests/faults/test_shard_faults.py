@@ -28,8 +28,6 @@ TIMEOUT_MS = 300
 RECOVERY_TIMEOUT_S = 15.0
 POLL_INTERVAL_S = 0.05
 
-pytest_plugins = ("tests.targets.conftest",)
-
 
 def _through(proxy: TcpProxy, url: str) -> str:
     parts = urlsplit(url)
