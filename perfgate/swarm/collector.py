@@ -4,6 +4,9 @@ Workers send histogram deltas per second and endpoint. The collector keeps the
 compressed payloads as they arrive and decodes them once, when a snapshot is taken,
 so the master's memory grows with the compressed size of the run (a few kilobytes
 per endpoint and second) rather than with uncompressed histograms.
+
+NOTE: nothing is sealed or spilled to disk during the run, so a soak of many hours
+keeps every payload in memory until the final snapshot.
 """
 
 from __future__ import annotations
