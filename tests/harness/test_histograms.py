@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from hdrh.histogram import HdrHistogram
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfgate.errors import ResultsError
 from perfgate.histograms.histogram import (
@@ -107,3 +109,25 @@ def test_interval_log_rejects_tag_with_comma(tmp_path: Path) -> None:
         write_interval_log(
             tmp_path / "x.hlog", 0.0, [IntervalHistogram("a,b", 0.0, 1.0, new_histogram())]
         )
+
+
+@given(
+    workers=st.lists(
+        st.lists(st.integers(min_value=1, max_value=3_600_000_000), min_size=1, max_size=200),
+        min_size=1,
+        max_size=4,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_merge_properties_on_random_samples(workers: list[list[int]]) -> None:
+    merged = merge(decode(encode(_record(part))) for part in workers)
+    everything = _record([value for part in workers for value in part])
+    percentiles = [merged.get_value_at_percentile(p) for p in (0.0, 50.0, 90.0, 99.0, 99.9, 100.0)]
+
+    assert merged.equals(everything)
+    assert merged.get_total_count() == sum(len(part) for part in workers)
+    assert percentiles == sorted(percentiles)
+    assert merged.get_min_value() <= percentiles[0]
+    assert percentiles[-1] == merged.get_max_value()
+    summary = summarize(merged)
+    assert summary.min <= summary.p50 <= summary.p999 <= summary.max
