@@ -116,6 +116,11 @@ class OutboxConsumer:
                 logger.warning("claiming events on shard %d failed, retrying: %s", shard, exc)
                 await wait_or_stop(self._stop, FAILURE_BACKOFF_S)
                 continue
+            except Exception:
+                # Keep the shard's consumer alive: its claimed rows are resumed after the lease.
+                logger.exception("outbox consumer of shard %d failed, retrying", shard)
+                await wait_or_stop(self._stop, FAILURE_BACKOFF_S)
+                continue
             if not events:
                 await wait_or_stop(self._stop, IDLE_WAIT_S)
                 continue

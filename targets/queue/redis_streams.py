@@ -45,6 +45,17 @@ class QueueUnavailableError(TargetError):
     """The Redis server of the queue cannot be reached."""
 
 
+SOCKET_TIMEOUT_S = 5.0
+"""Longest wait for one Redis reply; above `READ_BLOCK_MS`, so blocking reads never hit it."""
+
+
+def _connect(url: str) -> redis_asyncio.Redis:
+    """Create a client whose connects and replies time out instead of hanging."""
+    return redis_asyncio.Redis.from_url(
+        url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=SOCKET_TIMEOUT_S
+    )
+
+
 async def _resolve(reply: Awaitable[T] | T) -> T:
     """Await a redis-py reply; its commands are typed for the sync and async clients both."""
     return await cast(Awaitable[T], reply)
@@ -69,7 +80,7 @@ class RedisQueue:
         Raises:
             QueueUnavailableError: Redis does not respond.
         """
-        client = redis_asyncio.Redis.from_url(url)
+        client = _connect(url)
         try:
             await _resolve(client.ping())
         except (RedisError, OSError) as exc:
@@ -168,7 +179,7 @@ class RedisConsumer:
         Raises:
             QueueUnavailableError: Redis does not respond.
         """
-        self._client = redis_asyncio.Redis.from_url(self._url)
+        self._client = _connect(self._url)
         try:
             await self._create_group(self._client)
         except (RedisError, OSError) as exc:
@@ -210,6 +221,10 @@ class RedisConsumer:
                     await asyncio.gather(*(self._process(client, *entry) for entry in entries))
             except (RedisError, OSError) as exc:
                 logger.warning("redis consumer %s failed, retrying: %s", self._consumer, exc)
+                await wait_or_stop(self._stop, FAILURE_BACKOFF_S)
+            except Exception:
+                # Keep consuming: entries not acknowledged are reclaimed after the lease.
+                logger.exception("redis consumer %s failed, retrying", self._consumer)
                 await wait_or_stop(self._stop, FAILURE_BACKOFF_S)
 
     async def _reclaim(self, client: redis_asyncio.Redis) -> list[tuple[bytes, dict[bytes, bytes]]]:

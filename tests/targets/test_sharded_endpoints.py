@@ -276,3 +276,26 @@ def test_unreachable_dsn_error_hides_password(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "postgresql://bob:***@127.0.0.1:1/perfgate_0" in result.stderr
     assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--placement", "eu=0"], "shard 1 is in no group"),
+        (["--router", "crc"], "unknown shard router 'crc'"),
+        (["--db", "mysql://h/db"], "invalid --db 'mysql://h/db'"),
+        (["--queue", "kafka://h"], "unknown queue 'kafka://h'"),
+    ],
+    ids=["placement", "router", "db", "queue"],
+)
+def test_invalid_serve_option_exits_2(tmp_path: Path, options: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "perfgate", "serve", "--port", "0", "--shards", "2",
+         "--data-dir", str(tmp_path), *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr

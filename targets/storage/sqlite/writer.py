@@ -10,6 +10,10 @@ savepoint and fails alone; a failed commit fails the whole batch.
 The writer connection uses `synchronous = FULL`: in WAL mode the WAL is synced on
 every commit, so a write acknowledged to a client survives a crash of the process
 and of the machine.
+
+NOTE: the writer is single per process. With `--procs N`, or with `perfgate consume`
+beside a target, N writers share a file and SQLite's lock serializes their commits,
+each waiting up to the busy timeout.
 """
 
 from __future__ import annotations
