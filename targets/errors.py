@@ -45,7 +45,7 @@ class DuplicateKeyError(StorageError):
 
 
 class QueueFullError(TargetError):
-    """The event queue holds its maximum number of unprocessed events.
+    """The event queue contains its maximum number of unprocessed events.
 
     Attributes:
         retry_after_s: how long the client should wait before it retries.

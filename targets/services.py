@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class ServicesConfig:
-    """Where the target keeps its data and events, and how it reaches them.
+    """Settings of the target's data and events: stores, routing, queue and metrics.
 
     Attributes:
         db: `sqlite`, or PostgreSQL URLs (see `targets.storage.directory`).

@@ -1,7 +1,7 @@
 """Event queues behind one interface, chosen by `--queue`: the shard outbox or Redis Streams.
 
 `sqlite` (the default) keeps each event in an outbox table on its user's shard, and
-consumers claim rows from there; with PostgreSQL shards the outbox lives in
+consumers claim rows from there. With PostgreSQL shards the outbox lives in
 PostgreSQL too. `redis://host:port[/db]` appends events to a Redis stream read by a
 consumer group. Either way, processing writes the user's shard once in effect.
 """

@@ -1,9 +1,9 @@
 """The outbox queue: each event is a row on its user's shard, claimed by consumers.
 
-Accepting an event is one durable insert on the shard that processing will write,
-and processing updates the outbox row in the same transaction as the user, so an
-event is processed once in effect even when a consumer dies in the middle of a
-batch: its claimed rows are claimed again once their lease expires.
+Accepting an event is one durable insert on the shard that processing will write.
+Processing updates the outbox row in the same transaction as the user, so an event
+is processed once in effect even when a consumer dies in the middle of a batch. Its
+claimed rows are claimed again once their lease expires.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class OutboxQueue:
         depth = await self._current_depth()
         if depth >= self._max_depth:
             raise QueueFullError(
-                f"event queue holds {depth} unprocessed events (limit {self._max_depth})",
+                f"event queue contains {depth} unprocessed events (limit {self._max_depth})",
                 retry_after_s=1,
             )
         await self._store.add_event(event)

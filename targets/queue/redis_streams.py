@@ -46,7 +46,7 @@ class QueueUnavailableError(TargetError):
 
 
 SOCKET_TIMEOUT_S = 5.0
-"""Longest wait for one Redis reply; above `READ_BLOCK_MS`, so blocking reads never hit it."""
+"""Maximum wait for one Redis reply; above `READ_BLOCK_MS`, so blocking reads never hit it."""
 
 
 def _connect(url: str) -> redis_asyncio.Redis:
@@ -95,7 +95,7 @@ class RedisQueue:
         depth = await self._current_depth()
         if depth >= self._max_depth:
             raise QueueFullError(
-                f"event queue holds {depth} unprocessed events (limit {self._max_depth})",
+                f"event queue contains {depth} unprocessed events (limit {self._max_depth})",
                 retry_after_s=1,
             )
         try:

@@ -83,7 +83,7 @@ def parse_placement(spec: str, shards: int) -> Placement:
 
     Raises:
         TargetConfigError: the syntax is invalid, a region or shard appears twice,
-            a shard is out of range or in no group; the message names the part.
+            or a shard is out of range or in no group. The message names the part.
     """
     if not spec.strip():
         return single_group(shards)

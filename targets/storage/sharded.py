@@ -1,10 +1,11 @@
 """The interface of the sharded tables: users, the event outbox and processed events.
 
 Every method that takes a key touches exactly the one shard the keyspace routes that
-key to; `list_users` and the outbox methods take the shard index themselves. All
-writes are durable when they return: a crash right after cannot lose them.
+key to. `list_users` and the outbox methods take the shard index themselves. In the
+SQLite and PostgreSQL stores, a write is durable when it returns, so a crash right
+after cannot lose it.
 
-Each shard holds three tables:
+Beside `world` and `fortune`, each shard has three tables:
 
 - `users` (id, name, region, events),
 - `outbox`: events accepted for the user's shard but not yet processed, with their

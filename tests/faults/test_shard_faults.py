@@ -1,7 +1,7 @@
 """A PostgreSQL shard that stalls or dies: its keys fail fast, others serve, and it recovers.
 
-Shard 3 of the target is reached through a loopback TCP proxy that the test pauses
-(a stalled shard) or cuts (a dead one); the PostgreSQL server itself is never touched.
+Shard 3 of the target is reached through a loopback TCP proxy, which the test pauses
+(a stalled shard) or cuts (a dead one). The PostgreSQL server itself is never touched.
 """
 
 from __future__ import annotations

@@ -222,7 +222,7 @@ def test_full_queue_asks_to_retry(start_target: StartTarget, queue_options: list
         rejected = client.post("/events", json={"kind": "k", "user_id": 1})
         assert rejected.status_code == 503
         assert rejected.headers["Retry-After"] == "1"
-        assert "event queue holds 3 unprocessed events (limit 3)" in rejected.json()["error"]
+        assert "event queue contains 3 unprocessed events (limit 3)" in rejected.json()["error"]
 
 
 def test_metrics_in_prometheus_format(start_target: StartTarget) -> None:
