@@ -50,6 +50,8 @@ STOP_TIMEOUT_S = 15.0
 
 VARIANTS: dict[str, tuple[str, ...]] = {
     "raw": ("--target", "raw"),
+    # The raw server without per-request Prometheus recording or queue consumers.
+    "raw-bare": ("--target", "raw", "--no-metrics", "--consumers", "0"),
     "asgi-uvicorn": ("--target", "asgi", "--server", "uvicorn"),
     "asgi-granian": ("--target", "asgi", "--server", "granian"),
     "fastapi-uvicorn": ("--target", "fastapi", "--server", "uvicorn"),
@@ -241,11 +243,14 @@ def profile(
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
+        # Only the event loop's thread serves requests; the others wait on queues.
+        if "asyncio/runners.py" not in stack:
+            continue
         total += int(samples)
         self_samples[stack.split(";")[-1]] += int(samples)
-    print(f"\npy-spy: {total} samples of pid {pid} during {endpoint.label}; top self time:")
+    print(f"\npy-spy: {total} event loop samples of pid {pid} during {endpoint.label}:")
     for frame, count in self_samples.most_common(15):
-        print(f"  {100 * count / total:5.1f}%  {frame}")
+        print(f"  {100 * count / max(total, 1):5.1f}%  {frame}")
 
 
 def machine() -> dict[str, object]:
@@ -269,6 +274,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="canned-then-endpoint rounds")
     parser.add_argument("--warm-up", type=float, default=2.0, help="seconds before each run")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names")
+    parser.add_argument(
+        "--endpoints",
+        default="",
+        help="comma-separated paths to measure, such as /json,/db; every endpoint by default",
+    )
     parser.add_argument("--profile", action="append", default=[], help="VARIANT:ENDPOINT")
     parser.add_argument("--out", type=Path, default=Path("results/bench/targets-throughput.json"))
     parser.add_argument(
@@ -301,6 +311,9 @@ def main() -> None:
         for name in args.variants.split(","):
             with target_server(VARIANTS[name], work_dir) as (port, pid):
                 for endpoint in ENDPOINTS:
+                    path = endpoint.path.split("?")[0]
+                    if args.endpoints and path not in args.endpoints.split(","):
+                        continue
                     if not endpoint_routed(port, endpoint):
                         continue
                     run_wrk(wrk, port, endpoint, args.warm_up, work_dir)
@@ -332,7 +345,7 @@ def main() -> None:
                         f"  non-2xx {non_2xx}  socket errors {socket_errors}",
                         flush=True,
                     )
-                    if f"{name}:{endpoint.path.split('?')[0]}" in args.profile:
+                    if f"{name}:{path}" in args.profile:
                         profile(pid, wrk, port, endpoint, duration_s=args.duration,
                                 work_dir=work_dir)  # fmt: skip
 
