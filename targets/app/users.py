@@ -117,6 +117,8 @@ class UserEndpoints:
         except ValueError as exc:
             return error_response(self._codec, HTTPStatus.BAD_REQUEST, str(exc))
 
+        # NOTE: on SQLite each leg is one blocking query on the loop thread, so the legs
+        # run one after another and the timeout cannot cut a leg short.
         legs = [self._list_shard(shard, region, limit) for shard in range(self._keyspace.shards)]
         answers = await asyncio.gather(*legs)
 
