@@ -15,7 +15,7 @@ import pytest
 from targets.routing import jump_hash
 
 if TYPE_CHECKING:
-    from conftest import TargetProcess
+    from tests.targets.conftest import TargetProcess
 
 IMF_FIXDATE = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conftest import RawClientFactory, TargetProcess
+    from tests.targets.conftest import RawClientFactory, TargetProcess
 
 # How long a test waits to see that the server keeps a connection open.
 STAYS_OPEN_S = 0.3

@@ -32,7 +32,7 @@ from targets.servers.raw.protocol import HttpProtocol
 from targets.storage.memory import MemoryStorage
 
 if TYPE_CHECKING:
-    from conftest import StartTarget
+    from tests.targets.conftest import StartTarget
 
 FUZZ_EXAMPLES = int(os.environ.get("PERFGATE_FUZZ_EXAMPLES", "0"))
 IN_PROCESS_EXAMPLES = FUZZ_EXAMPLES or 200

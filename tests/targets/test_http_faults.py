@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import LaunchTarget, TargetProcess
+    from tests.targets.conftest import LaunchTarget, TargetProcess
 
 READ_TIMEOUT_S = 1.0
 IDLE_TIMEOUT_S = 2.0

@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import StartTarget, TargetProcess
+    from tests.targets.conftest import StartTarget, TargetProcess
 
 ROUNDS = 8
 WARM_UP_ROUNDS = 2

@@ -10,7 +10,7 @@ import httpx
 import psutil
 
 if TYPE_CHECKING:
-    from conftest import StartTarget
+    from tests.targets.conftest import StartTarget
 
 STOP_TIMEOUT_S = 20.0
 

@@ -20,7 +20,7 @@ from targets.serve import format_address, run_target, validate_config, write_rea
 from targets.storage.sqlite import init_shards
 
 if TYPE_CHECKING:
-    from conftest import RawClientFactory, StartTarget
+    from tests.targets.conftest import RawClientFactory, StartTarget
 
 READY_TIMEOUT_S = 30.0
 

@@ -20,7 +20,7 @@ import pytest
 from targets.routing.keyspace import Keyspace
 
 if TYPE_CHECKING:
-    from conftest import StartTarget, TargetProcess
+    from tests.targets.conftest import StartTarget, TargetProcess
 
     from tests.support.services import DatabaseFactory
 

@@ -20,7 +20,7 @@ from perfgate.verify import verify_target
 from perfgate.verify.model import Verdict
 
 if TYPE_CHECKING:
-    from conftest import LaunchTarget, TargetProcess
+    from tests.targets.conftest import LaunchTarget, TargetProcess
 
 FULL_MATRIX = os.environ.get("PERFGATE_FULL_MATRIX") == "1"
 
