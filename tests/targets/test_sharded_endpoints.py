@@ -20,9 +20,8 @@ import pytest
 from targets.routing.keyspace import Keyspace
 
 if TYPE_CHECKING:
-    from tests.targets.conftest import StartTarget, TargetProcess
-
     from tests.support.services import DatabaseFactory
+    from tests.targets.conftest import StartTarget, TargetProcess
 
 SHARDS = 4
 POLL_TIMEOUT_S = 20.0
