@@ -103,6 +103,13 @@ def run(
     router: RouterOption = "jump",
     placement: PlacementOption = "",
     queue: QueueOption = "sqlite",
+    target_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Extra option for the started target, such as --no-metrics or "
+            "--pool-size=16 (see perfgate serve --help); repeat for more."
+        ),
+    ] = None,
     master_bind: Annotated[
         str, typer.Option(help="Address the Locust master binds.")
     ] = "127.0.0.1",
@@ -172,6 +179,7 @@ def run(
         router=router,
         placement=placement,
         queue=queue,
+        target_arguments=tuple(target_arg or ()),
         master_bind=master_bind,
         master_port=master_port,
         thresholds=tuple(threshold or ()),

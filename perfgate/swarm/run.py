@@ -25,6 +25,7 @@ from pathlib import Path
 from perfgate.errors import ConfigError
 from perfgate.histograms.hlog import write_interval_log
 from perfgate.profiles import load_profile
+from perfgate.profiles.loader import PROJECT_ROOT
 from perfgate.profiles.model import Profile
 from perfgate.profiles.quick import quick_profile
 from perfgate.results.build import RunInputs, build_record, interval_histograms
@@ -75,6 +76,7 @@ class RunOptions:
     router: str = "jump"
     placement: str = ""
     queue: str = "sqlite"
+    target_arguments: tuple[str, ...] = ()
     master_bind: str = "127.0.0.1"
     master_port: int = 0
     thresholds: tuple[str, ...] = ()
@@ -231,11 +233,19 @@ def _choose_profile(options: RunOptions) -> Profile:
             spawn_rate=options.spawn_rate,
             duration_s=options.duration_s if options.duration_s is not None else QUICK_DURATION_S,
             max_in_flight=options.max_in_flight,
-            locustfile=options.locustfile,
+            locustfile=options.locustfile or _reference_locustfile(options),
         )
     if options.abort_on_fail:
         profile = dataclasses.replace(profile, abort_on_fail=True)
     return profile
+
+
+def _reference_locustfile(options: RunOptions) -> Path | None:
+    """Return locustfiles/api.py for a quick run on perfgate's own target, else None."""
+    if options.host is not None:
+        return None
+    path = PROJECT_ROOT / "locustfiles" / "api.py"
+    return path if path.is_file() else None
 
 
 def _expected_workers(options: RunOptions) -> int:
@@ -289,6 +299,7 @@ def _start_or_check_target(
         "--router", options.router,
         "--placement", options.placement,
         "--queue", options.queue,
+        *options.target_arguments,
     ]  # fmt: skip
     url, child = stack.enter_context(running_target(serve_arguments, run_dir))
     return url, child
