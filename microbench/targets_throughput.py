@@ -89,7 +89,7 @@ GOALS = {("raw", "GET /json"): 0.70, ("raw", "GET /plaintext"): 0.70, ("raw", "G
 
 @dataclasses.dataclass(frozen=True)
 class WrkResult:
-    """What one wrk run measured."""
+    """Summary of one wrk run."""
 
     rate_rps: float
     requests: int

@@ -5,9 +5,9 @@ reads an integer past 64 bits as a float and writes NaN as `null`. msgspec reads
 writes integers of any size and writes NaN as `null`. The standard library reads
 `NaN` and `Infinity`. So every codec applies these rules:
 
-- integers must lie in `MIN_INTEGER`..`MAX_INTEGER` (the union of int64 and uint64,
-  what orjson and msgspec both carry exactly); others are rejected with 400 on
-  input and never written;
+- integers must lie in `MIN_INTEGER`..`MAX_INTEGER`, the union of int64 and uint64,
+  because orjson and msgspec both carry that range exactly. Others are rejected
+  with 400 on input and never written;
 - NaN and the infinities are rejected on input and never written, not even as
   `null`;
 - strings must be valid Unicode without lone surrogates, in and out.

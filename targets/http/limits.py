@@ -22,7 +22,7 @@ class ConnectionLimits:
         max_body_bytes: largest request body; 413 past it, and before reading the
             body when `Content-Length` announces a larger one.
         read_timeout_s: time allowed to receive one whole request, head and body,
-            from its first byte; then the server answers 408 and closes.
+            from its first byte; then the server responds 408 and closes.
         idle_timeout_s: time a connection may stay open with no request in progress
             and no response pending; then the server closes it.
         max_connections: open connections the server serves at once; each one past

@@ -17,7 +17,7 @@ granian 2.8), beyond the body limit that the ASGI application checks (413):
 
 - idle keep-alive connections: uvicorn closes them after `timeout_keep_alive`, set
   from `idle_timeout_s`; granian has no such setting.
-- slow request heads: granian answers 408 after `header_read_timeout`, set from
+- slow request heads: granian closes the connection after `header_read_timeout`, set from
   `read_timeout_s`; uvicorn has no such timeout, so a head sent one byte at a time
   keeps its connection open.
 - head size: granian caps its read buffer at `max_buffer_size`, set from

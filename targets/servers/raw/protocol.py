@@ -73,7 +73,7 @@ class HttpProtocol(asyncio.Protocol):
       the limit by more than one read;
     - a request httptools rejects (malformed request line, header or chunked
       encoding) gets 400;
-    - `check_timeouts`, called by the server on a timer, answers 408 to a request
+    - `check_timeouts`, called by the server on a timer, responds 408 to a request
       not fully received within `read_timeout_s` and closes a connection idle for
       `idle_timeout_s`;
     - a connection opened while `max_connections` others are open gets 503.
