@@ -16,13 +16,14 @@ What each library enforces itself (checked on uvicorn 0.55 with httptools and
 granian 2.8), beyond the body limit that the ASGI application checks (413):
 
 - idle keep-alive connections: uvicorn closes them after `timeout_keep_alive`, set
-  from `idle_timeout_s`; granian has no such setting.
-- slow request heads: granian closes the connection after `header_read_timeout`, set from
-  `read_timeout_s`; uvicorn has no such timeout, so a head sent one byte at a time
-  keeps its connection open.
+  from `idle_timeout_s`. granian has no idle setting, but its `header_read_timeout`
+  also covers the wait for a connection's next request.
+- slow request heads: granian closes the connection after `header_read_timeout`,
+  set from `read_timeout_s`. uvicorn has no such timeout, so a head sent one byte at
+  a time keeps its connection open.
 - head size: granian caps its read buffer at `max_buffer_size`, set from
   `max_head_bytes`; uvicorn with httptools has no limit.
-- open connections: uvicorn answers 503 past `limit_concurrency` (connections plus
+- open connections: uvicorn responds 503 past `limit_concurrency` (connections plus
   running tasks), set from `max_connections`; granian has no cap.
 """
 
