@@ -138,6 +138,7 @@ def test_seeded_latencies_match_server_record(tmp_path: Path, start_server: Star
         expected_us = truth.get_value_at_percentile(percentile)
         got_us = measured.get_value_at_percentile(percentile)
         detail = f"p{percentile}: server {expected_us}, got {got_us}, overhead {overhead_us}"
+        print(f"seeded latencies, {detail} (us)")  # shown by `pytest -rP`
         assert expected_us * 0.999 <= got_us <= expected_us * 1.001 + overhead_us, detail
 
 
@@ -160,6 +161,11 @@ def test_stall_corrected_p99_matches_analytic_value(
     endpoint = record["endpoints"][0]
 
     analytic_p99_ms = stall_s * (1 - (window_s * rate_rps * 0.01) / (stall_s * rate_rps)) * 1000
+    print(
+        f"stall: analytic p99 {analytic_p99_ms:.0f} ms, corrected p99 "
+        f"{endpoint['latency_ms']['p99']} ms, uncorrected p99 "
+        f"{endpoint['latency_uncorrected_ms']['p99']} ms"
+    )  # shown by `pytest -rP`
     assert endpoint["latency_ms"]["p99"] == pytest.approx(analytic_p99_ms, rel=0.10)
     assert endpoint["latency_uncorrected_ms"]["p99"] < analytic_p99_ms / 2
     assert record["generator"]["dropped_arrivals"] == 0
