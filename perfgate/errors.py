@@ -5,6 +5,7 @@
     │   ├── ProfileError           a profile file is invalid
     │   └── VersionMismatchError   a worker's versions differ from its master's
     ├── ResultsError               a result file is missing, truncated or of an unknown schema
+    ├── VerificationError          the target broke an endpoint rule before the load: exit 1
     └── InvalidRunError            the run cannot count as a measurement: exit 3
         ├── TargetUnreachableError the target never answered
         └── SwarmError             a Locust process failed to start or was lost
@@ -45,6 +46,12 @@ class ResultsError(PerfgateError):
     """A result file cannot be read: missing, truncated, corrupt or of an unknown schema."""
 
     exit_code = EXIT_USAGE
+
+
+class VerificationError(PerfgateError):
+    """The target broke an endpoint rule, so `perfgate run --verify` sent no load."""
+
+    exit_code = EXIT_FAILED
 
 
 class InvalidRunError(PerfgateError):

@@ -138,6 +138,12 @@ def run(
         int | None,
         typer.Option(help="Open model: flows running at once over all workers.", min=1),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Check the target against every endpoint rule before the load."
+        ),
+    ] = False,
     abort_on_fail: Annotated[
         bool,
         typer.Option(
@@ -166,6 +172,7 @@ def run(
         duration_s=None if duration is None else _parse_duration(duration),
         max_in_flight=max_in_flight,
         abort_on_fail=abort_on_fail,
+        verify=verify,
         out=out,
         target=target,
         codec=codec,

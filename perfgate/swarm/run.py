@@ -22,7 +22,7 @@ import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from perfgate.errors import ConfigError
+from perfgate.errors import ConfigError, VerificationError
 from perfgate.histograms.hlog import write_interval_log
 from perfgate.profiles import load_profile
 from perfgate.profiles.loader import PROJECT_ROOT
@@ -52,6 +52,7 @@ WORKER_JOIN_TIMEOUT_S = 60.0
 FINAL_REPORT_TIMEOUT_S = 15.0
 LOCUST_MASTER_PORT = 5557
 QUICK_DURATION_S = 10.0
+MAX_REPORTED_FAILURES = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +78,7 @@ class RunOptions:
     placement: str = ""
     queue: str = "sqlite"
     target_arguments: tuple[str, ...] = ()
+    verify: bool = False
     master_bind: str = "127.0.0.1"
     master_port: int = 0
     thresholds: tuple[str, ...] = ()
@@ -124,6 +126,8 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
     with contextlib.ExitStack() as stack:
         stack.enter_context(_sigterm_as_interrupt())
         url, target = _start_or_check_target(options, run_dir, stack)
+        if options.verify:
+            _verify(url)
         remote = expected - options.workers
         master_port = options.master_port or (
             LOCUST_MASTER_PORT if remote else free_port(options.master_bind)
@@ -215,6 +219,26 @@ def _tick_handler(
         return judge.check(window_start_s, tick.at_s)
 
     return handle
+
+
+def _verify(url: str) -> None:
+    """Check the target against every endpoint rule; raise VerificationError on a failure."""
+    from perfgate.verify import verify_target
+
+    report = verify_target(url)
+    if report.passed:
+        logger.info("the target passed %d endpoint rules", len(report.outcomes))
+        return
+    shown = report.failures[:MAX_REPORTED_FAILURES]
+    lines = [f"  {outcome.endpoint} {outcome.name}: {outcome.message}" for outcome in shown]
+    if len(report.failures) > len(shown):
+        lines.append(f"  ... and {len(report.failures) - len(shown)} more")
+    msg = (
+        f"the target at {url} broke {len(report.failures)} endpoint rules, so no load was sent:\n"
+        + "\n".join(lines)
+        + f"\nrun `perfgate verify {url}` for the offending responses"
+    )
+    raise VerificationError(msg)
 
 
 def _choose_profile(options: RunOptions) -> Profile:

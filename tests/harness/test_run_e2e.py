@@ -252,3 +252,29 @@ def test_run_passes_target_options_through(tmp_path: Path) -> None:
     assert record["total"]["failures"] == 0
     assert "uvicorn" in target_log
     assert len(list((tmp_path / "data").glob("*"))) >= 2
+
+
+def test_verify_failure_sends_no_load_and_exits_1(tmp_path: Path) -> None:
+    ready = tmp_path / "canned.ready"
+    canned = subprocess.Popen(
+        [sys.executable, "-m", "perfgate.calibrate.canned_server", "--ready-file", str(ready)]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert time.monotonic() < deadline, "the canned server did not start"
+            time.sleep(0.05)
+        url = f"http://{ready.read_text()}"
+        completed = _perfgate(
+            "run", "--host", url, "--locustfile", str(LOCUSTFILE), "--users", "1",
+            "--workers", "1", "--verify", "--out", str(tmp_path / "results"),
+            cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        canned.terminate()
+        canned.wait(timeout=30)
+
+    assert completed.returncode == 1, completed.stderr
+    assert f"the target at {url} broke" in completed.stderr
+    assert f"run `perfgate verify {url}`" in completed.stderr
+    assert not list((tmp_path / "results").glob("*/run.json"))
