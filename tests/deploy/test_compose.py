@@ -132,19 +132,21 @@ def test_compose_master_reaches_target(commands: dict[str, ParsedCommand]) -> No
     assert f"127.0.0.1:{target['port']}/healthz" in healthcheck
 
 
-def test_compose_shards_shared_with_target(commands: dict[str, ParsedCommand]) -> None:
+def test_compose_target_uses_initialized_shards(commands: dict[str, ParsedCommand]) -> None:
     services = _services()
     init, target = commands["shards-init"][1], commands["target"][1]
-    init_mounts = {volume.split(":")[1]: volume for volume in services["shards-init"]["volumes"]}
-    target_mounts = {volume.split(":")[1]: volume for volume in services["target"]["volumes"]}
+    shard_hosts = {urlsplit(url).hostname for url in str(target["db"]).split(",")}
+    postgres = {
+        name for name, service in services.items() if "postgres" in service.get("image", "")
+    }
 
-    assert init["data_dir"] == target["data_dir"]
+    assert init["db"] == target["db"]
     assert init["shards"] == target["shards"]
-    data_dir = str(target["data_dir"])
-    assert data_dir in init_mounts
-    assert init_mounts[data_dir] == target_mounts[data_dir]
+    assert shard_hosts == postgres
     target_needs = services["target"]["depends_on"]["shards-init"]
     assert target_needs["condition"] == "service_completed_successfully"
+    assert urlsplit(str(target["queue"])).hostname == "redis"
+    assert "redis" in services
 
 
 def test_compose_postgres_shards_agree() -> None:
