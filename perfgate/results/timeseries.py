@@ -30,6 +30,8 @@ COLUMNS = (
     "users",
     "target_rps",
     "generator_cpu_percent",
+    "master_rss_mb",
+    "target_rss_mb",
     "stage",
     "phase",
 )
@@ -91,6 +93,8 @@ def _row(  # noqa: PLR0917 - one argument per CSV column group
         "users": tick.users if tick else "",
         "target_rps": tick.target_rps if tick else "",
         "generator_cpu_percent": tick.cpu_max_percent if tick else "",
+        "master_rss_mb": _blank_if_none(tick.master_rss_mb if tick else None),
+        "target_rss_mb": _blank_if_none(tick.target_rss_mb if tick else None),
         "stage": tick.stage if tick else "",
         "phase": phase,
     }
@@ -103,3 +107,7 @@ def render_csv(rows: list[dict[str, object]]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
+
+
+def _blank_if_none(value: float | None) -> float | str:
+    return "" if value is None else value

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,20 @@ OPEN_START_DELAY_S = 1.0
 # Users finish the task they are in when the run stops, for at most this long, so that
 # requests already sent are recorded rather than abandoned half-way.
 USER_STOP_TIMEOUT_S = 10.0
+
+
+def _rss_mb(pid: int) -> float | None:
+    """Return the resident memory of a process and its children in MiB, None if it is gone."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        total: int = process.memory_info().rss
+        for child in process.children(recursive=True):
+            total += child.memory_info().rss
+    except psutil.Error:
+        return None
+    return round(total / 2**20, 1)
 
 
 def _rate_at(stage: RateStage, elapsed_s: float) -> float:
@@ -80,11 +95,16 @@ class Swarm:
         self._runner: Any = None
         self._window_start_s: float | None = None
         self._aborted_by: str | None = None
+        self._target_pid: int | None = None
 
     @property
     def state(self) -> SwarmState:
         """The swarm's lifecycle state."""
         return self._state
+
+    def watch_target(self, pid: int) -> None:
+        """Sample the memory of the target process `pid` (and its children) every second."""
+        self._target_pid = pid
 
     @property
     def collector(self) -> ReportCollector:
@@ -357,6 +377,8 @@ class Swarm:
             recent_failures=sum(failures for _, failures in recent),
             target_rps=round(target_rps, 3),
             recent_p99_ms=recent_p99_ms,
+            master_rss_mb=_rss_mb(os.getpid()),
+            target_rss_mb=None if self._target_pid is None else _rss_mb(self._target_pid),
         )
 
     def _recent_p99_ms(self, second: int) -> float | None:

@@ -155,6 +155,8 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         swarm.wait_for_workers(
             expected, options.worker_join_timeout_s, lambda: raise_if_exited(workers)
         )
+        if target is not None:
+            swarm.watch_target(target.process.pid)
         guard = _ProcessGuard(target, workers)
         handler = _tick_handler(profile, options, swarm, guard, on_tick)
         timeline = swarm.run_profile(profile, handler)

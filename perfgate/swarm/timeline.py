@@ -26,6 +26,9 @@ class Tick:
         recent_failures: failures in that same second.
         target_rps: open model: the arrival rate the plan sets at this moment.
         recent_p99_ms: p99 over all endpoints in that same second, None without data.
+        master_rss_mb: resident memory of the perfgate process (the Locust master), MiB.
+        target_rss_mb: resident memory of the target and its children when perfgate
+            started it, MiB; None otherwise.
     """
 
     at_s: float
@@ -37,6 +40,8 @@ class Tick:
     recent_failures: int = 0
     target_rps: float = 0.0
     recent_p99_ms: float | None = None
+    master_rss_mb: float | None = None
+    target_rss_mb: float | None = None
 
     @property
     def second(self) -> int:
