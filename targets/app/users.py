@@ -132,7 +132,7 @@ class UserEndpoints:
             else:
                 shard_users.append(users)
         if partial:
-            self._metrics.scatter_partial.inc()
+            self._metrics.count_scatter_partial()
 
         merged = list(heapq.merge(*shard_users, key=_user_id))[:limit]
         body = {
