@@ -26,6 +26,7 @@ from targets.queue import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_QUEUE,
     DEFAULT_QUEUE_NAME,
+    EnqueueNotifier,
     EventQueue,
     check_queue,
     create_consumer,
@@ -150,9 +151,17 @@ class Services:
 
 
 async def open_services(
-    config: ServicesConfig, shards: int, data_dir: Path, sqlite_mode: str
+    config: ServicesConfig,
+    shards: int,
+    data_dir: Path,
+    sqlite_mode: str,
+    *,
+    serves_requests: bool = True,
 ) -> Services:
     """Open storage, the sharded tables, the queue and the consumers, creating shards if needed.
+
+    When `serves_requests` is true, this process enqueues events itself, so its outbox
+    consumers wait for those enqueues. Otherwise they poll the outbox.
 
     Raises:
         TargetConfigError: a setting is invalid, or the shards were seeded for
@@ -163,7 +172,10 @@ async def open_services(
     stack = contextlib.AsyncExitStack()
     try:
         storage, store = await _open_stores(config, keyspace, data_dir, sqlite_mode, stack)
-        queue = await open_queue(config.queue, store, config.queue_name, config.queue_max_depth)
+        notifier = EnqueueNotifier() if serves_requests else None
+        queue = await open_queue(
+            config.queue, store, config.queue_name, config.queue_max_depth, notifier
+        )
         stack.push_async_callback(queue.close)
         metrics = Metrics()
         metrics.watch_queue(queue.backlog)
@@ -175,6 +187,7 @@ async def open_services(
                 consumer_name=f"{socket.gethostname()}-{os.getpid()}-{index}",
                 lease_s=config.queue_lease_s,
                 batch=config.queue_batch,
+                notifier=notifier,
             )
             await consumer.start()
             stack.push_async_callback(consumer.stop)

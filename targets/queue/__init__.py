@@ -9,7 +9,7 @@ consumer group. Either way, processing writes the user's shard once in effect.
 from __future__ import annotations
 
 from targets.errors import TargetConfigError
-from targets.queue.base import DEFAULT_BATCH, Consumer, EventQueue
+from targets.queue.base import DEFAULT_BATCH, Consumer, EnqueueNotifier, EventQueue
 from targets.queue.outbox import OutboxConsumer, OutboxQueue
 from targets.storage.sharded import ShardedStore
 
@@ -31,8 +31,12 @@ async def open_queue(
     store: ShardedStore,
     name: str = DEFAULT_QUEUE_NAME,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    notifier: EnqueueNotifier | None = None,
 ) -> EventQueue:
     """Open the queue named by `spec` over `store`.
+
+    The outbox wakes the consumers subscribed to `notifier` at each enqueue. Redis
+    ignores `notifier`, because its consumers block on the stream instead.
 
     Raises:
         TargetConfigError: `spec` names no queue kind.
@@ -40,7 +44,7 @@ async def open_queue(
     """
     check_queue(spec)
     if spec == "sqlite":
-        return OutboxQueue(store, max_depth)
+        return OutboxQueue(store, max_depth, notifier)
     from targets.queue.redis_streams import RedisQueue
 
     return await RedisQueue.open(spec, store, name, max_depth)
@@ -54,11 +58,16 @@ def create_consumer(
     consumer_name: str | None = None,
     lease_s: float | None = None,
     batch: int = DEFAULT_BATCH,
+    notifier: EnqueueNotifier | None = None,
 ) -> Consumer:
-    """Create, not yet started, a consumer of the queue named by `spec`."""
+    """Create, not yet started, a consumer of the queue named by `spec`.
+
+    An outbox consumer given `notifier` waits for enqueues in this process instead of
+    polling every `IDLE_WAIT_S`. A Redis consumer ignores it.
+    """
     check_queue(spec)
     if spec == "sqlite":
-        return OutboxConsumer(store, batch=batch, lease_s=lease_s)
+        return OutboxConsumer(store, batch=batch, lease_s=lease_s, notifier=notifier)
     from targets.queue.redis_streams import RedisConsumer
 
     return RedisConsumer(
@@ -71,6 +80,7 @@ __all__ = [
     "DEFAULT_QUEUE",
     "DEFAULT_QUEUE_NAME",
     "Consumer",
+    "EnqueueNotifier",
     "EventQueue",
     "check_queue",
     "create_consumer",

@@ -13,7 +13,14 @@ import logging
 import time
 
 from targets.errors import QueueFullError, StorageError
-from targets.queue.base import DEFAULT_BATCH, DEFAULT_LEASE_S, IDLE_WAIT_S, wait_or_stop
+from targets.queue.base import (
+    DEFAULT_BATCH,
+    DEFAULT_LEASE_S,
+    IDLE_WAIT_S,
+    NOTIFIED_IDLE_WAIT_S,
+    EnqueueNotifier,
+    wait_or_stop,
+)
 from targets.storage.records import Event, EventStatus
 from targets.storage.sharded import ShardedStore
 
@@ -28,10 +35,16 @@ FAILURE_BACKOFF_S = 0.5
 class OutboxQueue:
     """Events kept in the outbox table of their user's shard."""
 
-    def __init__(self, store: ShardedStore, max_depth: int) -> None:
-        """Queue into `store`'s outboxes, rejecting events past `max_depth` unprocessed."""
+    def __init__(
+        self, store: ShardedStore, max_depth: int, notifier: EnqueueNotifier | None = None
+    ) -> None:
+        """Queue into `store`'s outboxes, rejecting events past `max_depth` unprocessed.
+
+        Each enqueue wakes the consumers that `notifier`, if given, has subscribed.
+        """
         self._store = store
         self._max_depth = max_depth
+        self._notifier = notifier
         self._depth = 0
         self._counted_at_s = float("-inf")
         self._count_lock = asyncio.Lock()
@@ -46,6 +59,8 @@ class OutboxQueue:
             )
         await self._store.add_event(event)
         self._depth += 1
+        if self._notifier is not None:
+            self._notifier.notify(self._store.keyspace.shard_for_id(event.user_id))
 
     async def read_status(self, event: str, user_id: int) -> EventStatus | None:
         """Read the status from the outbox row, or the recorded outcome."""
@@ -76,19 +91,27 @@ class OutboxQueue:
 
 
 class OutboxConsumer:
-    """One task per shard that claims outbox rows and processes them."""
+    """One task per shard that claims outbox rows and processes them.
+
+    Without a notifier, an idle task looks for events every `IDLE_WAIT_S`, which suits a
+    consumer process apart from the server that enqueues. With one, it waits for an
+    enqueue in this process, or for `NOTIFIED_IDLE_WAIT_S` at most.
+    """
 
     def __init__(
         self,
         store: ShardedStore,
         batch: int = DEFAULT_BATCH,
         lease_s: float | None = None,
+        notifier: EnqueueNotifier | None = None,
     ) -> None:
         """Process events from `store`'s outboxes, `batch` at a time per shard."""
         self._store = store
         self._batch = batch
         self._lease_s = DEFAULT_LEASE_S if lease_s is None else lease_s
+        self._notifier = notifier
         self._stop = asyncio.Event()
+        self._wakeups: list[asyncio.Event] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.processed = 0
 
@@ -104,12 +127,28 @@ class OutboxConsumer:
     async def stop(self) -> None:
         """Stop claiming, let each task finish its batch and wait for them."""
         self._stop.set()
+        for wakeup in self._wakeups:
+            wakeup.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         logger.info("outbox consumer stopped after %d events", self.processed)
 
     async def _consume(self, shard: int) -> None:
+        if self._notifier is None:
+            await self._claim_and_process(shard, None)
+            return
+        wakeup = self._notifier.subscribe(shard)
+        self._wakeups.append(wakeup)
+        try:
+            await self._claim_and_process(shard, wakeup)
+        finally:
+            self._notifier.unsubscribe(shard, wakeup)
+            self._wakeups.remove(wakeup)
+
+    async def _claim_and_process(self, shard: int, wakeup: asyncio.Event | None) -> None:
         while not self._stop.is_set():
+            if wakeup is not None:
+                wakeup.clear()
             try:
                 events = await self._store.claim_events(shard, self._batch, self._lease_s)
             except StorageError as exc:
@@ -122,9 +161,20 @@ class OutboxConsumer:
                 await wait_or_stop(self._stop, FAILURE_BACKOFF_S)
                 continue
             if not events:
-                await wait_or_stop(self._stop, IDLE_WAIT_S)
+                await self._wait_idle(wakeup)
                 continue
             await asyncio.gather(*(self._process(event) for event in events))
+
+    async def _wait_idle(self, wakeup: asyncio.Event | None) -> None:
+        if wakeup is None:
+            await wait_or_stop(self._stop, IDLE_WAIT_S)
+            return
+        # `stop` sets `wakeup` too, so this one wait also ends on stop.
+        try:
+            async with asyncio.timeout(NOTIFIED_IDLE_WAIT_S):
+                await wakeup.wait()
+        except TimeoutError:
+            pass
 
     async def _process(self, event: Event) -> None:
         try:

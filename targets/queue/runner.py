@@ -39,7 +39,9 @@ async def run_consumers(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop_event.set)
     try:
-        services = await open_services(config, shards, data_dir, sqlite_mode="inline")
+        services = await open_services(
+            config, shards, data_dir, sqlite_mode="inline", serves_requests=False
+        )
         try:
             logger.info("consuming events with %d consumers", config.consumers)
             await stop_event.wait()
