@@ -13,6 +13,12 @@ Usage:
     .venv/bin/python microbench/targets_throughput.py [--duration 2] [--rounds 5]
         [--variants raw,...] [--profile raw:/db] [--nice -10] [--out FILE]
 
+Each endpoint row also gives the server's CPU time per request served (user plus
+system, from /proc/PID/stat in clock ticks, 10 ms each on most Linux systems), the
+median of the rounds. It counts only the time the server process itself ran, so
+other programs on the machine move it less than the ratio, though they still share
+its caches and core.
+
 `--profile VARIANT:ENDPOINT` also records the server with py-spy during one more wrk
 run of that endpoint and prints the functions where the samples fall.
 """
@@ -52,6 +58,9 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "raw": ("--target", "raw"),
     # The raw server without per-request Prometheus recording or queue consumers.
     "raw-bare": ("--target", "raw", "--no-metrics", "--consumers", "0"),
+    # Each of the two costs alone: the raw server without one of them.
+    "raw-no-metrics": ("--target", "raw", "--no-metrics"),
+    "raw-no-consumers": ("--target", "raw", "--consumers", "0"),
     "asgi-uvicorn": ("--target", "asgi", "--server", "uvicorn"),
     "asgi-granian": ("--target", "asgi", "--server", "granian"),
     "fastapi-uvicorn": ("--target", "fastapi", "--server", "uvicorn"),
@@ -215,6 +224,13 @@ def run_wrk(
     )
 
 
+def process_cpu_s(pid: int) -> float:
+    """Return the CPU time, user plus system, that process `pid` has used so far."""
+    # Fields 14 and 15 of /proc/PID/stat, counted after the command name in brackets.
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def endpoint_routed(port: int, endpoint: Endpoint) -> bool:
     """Tell whether the target routes `endpoint`, from one request."""
     import httpx
@@ -251,6 +267,32 @@ def profile(
     print(f"\npy-spy: {total} event loop samples of pid {pid} during {endpoint.label}:")
     for frame, count in self_samples.most_common(15):
         print(f"  {100 * count / max(total, 1):5.1f}%  {frame}")
+
+
+def measure_rounds(
+    wrk: str,
+    ceiling: tuple[int, Endpoint],
+    target: tuple[int, int, Endpoint],
+    *,
+    rounds: int,
+    duration_s: float,
+    work_dir: Path,
+) -> tuple[list[WrkResult], list[WrkResult], list[float]]:
+    """Run `rounds` rounds of wrk on the canned server, then on the target's endpoint.
+
+    Returns the canned runs, the target's runs and the target's CPU microseconds per
+    request in each round.
+    """
+    canned_port, canned = ceiling
+    port, pid, endpoint = target
+    ceilings, results, cpu_us = [], [], []
+    for _ in range(rounds):
+        ceilings.append(run_wrk(wrk, canned_port, canned, duration_s, work_dir))
+        cpu_before_s = process_cpu_s(pid)
+        results.append(run_wrk(wrk, port, endpoint, duration_s, work_dir))
+        cpu_s = process_cpu_s(pid) - cpu_before_s
+        cpu_us.append(1e6 * cpu_s / max(results[-1].requests, 1))
+    return ceilings, results, cpu_us
 
 
 def machine() -> dict[str, object]:
@@ -317,16 +359,17 @@ def main() -> None:
                     if not endpoint_routed(port, endpoint):
                         continue
                     run_wrk(wrk, port, endpoint, args.warm_up, work_dir)
-                    ceilings, results = [], []
-                    for _ in range(args.rounds):
-                        ceilings.append(run_wrk(wrk, canned_port, canned, args.duration, work_dir))
-                        results.append(run_wrk(wrk, port, endpoint, args.duration, work_dir))
+                    ceilings, results, cpu_us = measure_rounds(
+                        wrk, (canned_port, canned), (port, pid, endpoint),
+                        rounds=args.rounds, duration_s=args.duration, work_dir=work_dir,
+                    )  # fmt: skip
                     ratios = [
                         r.rate_rps / c.rate_rps for r, c in zip(results, ceilings, strict=True)
                     ]
                     ratio = statistics.median(ratios)
                     rate_rps = statistics.median(result.rate_rps for result in results)
                     ceiling_rps = statistics.median(ceiling.rate_rps for ceiling in ceilings)
+                    cpu_us_per_request = statistics.median(cpu_us)
                     non_2xx = sum(result.non_2xx for result in results)
                     socket_errors = sum(result.socket_errors for result in results)
                     goal = GOALS.get((name, endpoint.label))
@@ -334,6 +377,7 @@ def main() -> None:
                         "variant": name, "endpoint": endpoint.label,
                         "rate_rps": rate_rps, "ceiling_rps": ceiling_rps,
                         "ratio": round(ratio, 3), "ratios": [round(r, 3) for r in ratios],
+                        "cpu_us_per_request": round(cpu_us_per_request, 2),
                         "requests": sum(result.requests for result in results),
                         "non_2xx": non_2xx, "socket_errors": socket_errors,
                         "goal": goal, "goal_met": None if goal is None else ratio >= goal,
@@ -342,6 +386,7 @@ def main() -> None:
                         f"{name:16s} {endpoint.label:26s} {rate_rps:9,.0f} requests/s"
                         f"  ceiling {ceiling_rps:9,.0f}  ratio {ratio:.2f}"
                         f" (rounds {min(ratios):.2f}..{max(ratios):.2f})"
+                        f"  server CPU {cpu_us_per_request:.1f} us/request"
                         f"  non-2xx {non_2xx}  socket errors {socket_errors}",
                         flush=True,
                     )
