@@ -1,7 +1,9 @@
 """The design claims of microbench/claims.toml hold on a short calibration run of the suite.
 
-The whole suite runs in a child pytest with few, short rounds (about 15 s on 2
-cores), and every claim is judged on that one run. A claim that breaks is measured a
+The whole suite runs with few, short rounds (about 30 s on 2 cores), each file in
+its own child pytest, so a file that patches the interpreter (gevent, imported with
+Locust, patches threads and sockets) cannot break another. Every claim is judged on
+that one run. A claim that breaks is measured a
 second time, on its own benchmarks only, because a burst of load from another
 process can slow one side of a short ratio. It fails the test only if it breaks
 again. With PERFGATE_REQUIRE_SERVICES=1 (as CI sets) every claim must be judged,
@@ -27,6 +29,19 @@ CALIBRATION_ARGS = (
     "--benchmark-min-time=0.0001",
 )
 RUN_TIMEOUT_S = 240
+
+
+def _measure_files(targets: Sequence[str], folder: Path) -> list[Path]:
+    """Run each file's targets in its own pytest and return the JSON files written."""
+    by_file: dict[str, list[str]] = {}
+    for target in targets:
+        by_file.setdefault(target.split("::")[0], []).append(target)
+    paths = []
+    for index, (file, file_targets) in enumerate(sorted(by_file.items())):
+        json_path = folder / f"{index:02d}-{Path(file).stem}.json"
+        _measure(file_targets, json_path)
+        paths.append(json_path)
+    return paths
 
 
 def _measure(targets: Sequence[str], json_path: Path) -> None:
@@ -58,8 +73,8 @@ def _describe(results: Sequence[ClaimResult]) -> str:
     )
 
 
-def _node_ids(claims: Sequence[Claim], json_path: Path) -> list[str]:
-    side = load_side([json_path], "calibration")
+def _node_ids(claims: Sequence[Claim], json_paths: Sequence[Path]) -> list[str]:
+    side = load_side(json_paths, "calibration")
     wanted = {name for claim in claims for name in claim.benchmarks}
     return sorted(
         series.name for series in side.series.values() if {series.name, series.short_name} & wanted
@@ -68,16 +83,17 @@ def _node_ids(claims: Sequence[Claim], json_path: Path) -> list[str]:
 
 def test_design_claims_hold(tmp_path: Path) -> None:
     claims = load_claims(CLAIMS)
-    first_path = tmp_path / "calibration.json"
-    _measure(["microbench"], first_path)
+    files = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "microbench").glob("test_*.py"))
+    (tmp_path / "first").mkdir()
+    first_paths = _measure_files(files, tmp_path / "first")
 
-    results = judge_claims(claims, load_side([first_path], "calibration"))
+    results = judge_claims(claims, load_side(first_paths, "calibration"))
 
     broken = [result.claim for result in results if result.verdict is ClaimVerdict.BROKEN]
     if broken:
-        second_path = tmp_path / "remeasured.json"
-        _measure(_node_ids(broken, first_path), second_path)
-        again = judge_claims(broken, load_side([second_path], "remeasured"))
+        (tmp_path / "second").mkdir()
+        second_paths = _measure_files(_node_ids(broken, first_paths), tmp_path / "second")
+        again = judge_claims(broken, load_side(second_paths, "remeasured"))
         still_broken = [result for result in again if result.verdict is ClaimVerdict.BROKEN]
         assert not still_broken, f"design claims broken twice: {_describe(still_broken)}"
 
