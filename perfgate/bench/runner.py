@@ -1,13 +1,17 @@
 """Run microbench/ in a child pytest process and keep pytest-benchmark's JSON with raw timings.
 
-Each repeat is one pytest process writing `results/bench/<run-id>.json` through
-`--benchmark-json`, which always stores every round's timing, so the gate can read the
-file. pytest prints its own benchmark table to the terminal as it runs.
+Each repeat writes `results/bench/<run-id>.json` through `--benchmark-json`, which
+always stores every round's timing, so the gate can read the file. Each `test_*.py`
+file of a suite folder runs in its own pytest process, and their files are merged
+into one: a benchmark file that imports Locust lets gevent patch threads and sockets
+for the whole process, which made a later thread-pool benchmark hang. pytest prints
+its own benchmark table for each file as it runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import subprocess
@@ -16,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from perfgate.errors import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, ConfigError, ResultsError
-from perfgate.results.store import new_run_id
+from perfgate.results.store import new_run_id, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ DEFAULT_OUT = Path("results/bench")
 # per-call time of a 70 ns function changed fourfold between otherwise equal runs.
 DEFAULT_BENCHMARK_ARGS = ("--benchmark-min-rounds=20", "--benchmark-min-time=0.0001")
 MAX_REPEATS = 50
+NO_TESTS_COLLECTED = 5
 # A whole suite run on a 2-core machine takes about a minute; an hour is far beyond it.
 RUN_TIMEOUT_S = 3600.0
 
@@ -68,14 +73,14 @@ class BenchOutcome:
 
 
 def bench_command(
-    json_path: Path, options: BenchOptions, python: str = sys.executable
+    json_path: Path, options: BenchOptions, python: str = sys.executable, target: str = ""
 ) -> list[str]:
-    """Return the pytest command line that runs the suite once into `json_path`."""
+    """Return the pytest command line that runs `target` (the suite by default) once."""
     return [
         python,
         "-m",
         "pytest",
-        str(options.suite),
+        target or str(options.suite),
         "-p",
         "no:cacheprovider",
         f"--benchmark-json={json_path}",
@@ -104,20 +109,55 @@ def run_once(
             "run perfgate bench from the project root or pass --suite"
         )
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    command = bench_command(json_path.resolve(), options, python)
     environment = dict(os.environ)
     if import_first is not None:
         inherited = environment.get("PYTHONPATH", "")
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(import_first), inherited]))
-    logger.info("running %s in %s", " ".join(command), options.cwd)
-    try:
-        completed = subprocess.run(  # noqa: S603
-            command, cwd=options.cwd, env=environment, check=False, timeout=RUN_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired:
-        logger.error("the suite ran longer than %.0f s and was stopped", RUN_TIMEOUT_S)
-        return EXIT_FAILED
-    return completed.returncode
+
+    suite = options.cwd / options.suite
+    targets = [str(options.suite)]
+    if suite.is_dir():
+        targets = [str(options.suite / path.name) for path in sorted(suite.glob("test_*.py"))]
+    parts = [json_path.with_name(f".{json_path.stem}.{n}.part.json") for n in range(len(targets))]
+    codes = []
+    for target, part in zip(targets, parts, strict=True):
+        command = bench_command(part.resolve(), options, python, target)
+        logger.info("running %s in %s", " ".join(command), options.cwd)
+        try:
+            completed = subprocess.run(  # noqa: S603
+                command, cwd=options.cwd, env=environment, check=False, timeout=RUN_TIMEOUT_S
+            )
+        except subprocess.TimeoutExpired:
+            logger.error("%s ran longer than %.0f s and was stopped", target, RUN_TIMEOUT_S)
+            codes.append(EXIT_FAILED)
+            continue
+        codes.append(completed.returncode)
+
+    _merge_parts(parts, json_path)
+    # pytest's 5 means that -k or -m left no test in a file, which is fine for one file
+    # of many but not for all of them.
+    failures = [code for code in codes if code not in (0, NO_TESTS_COLLECTED)]
+    if failures:
+        return failures[0]
+    return 0 if 0 in codes else NO_TESTS_COLLECTED
+
+
+def _merge_parts(parts: Sequence[Path], json_path: Path) -> None:
+    """Merge per-file JSON files into `json_path`, benchmarks concatenated; delete them."""
+    merged: dict[str, object] | None = None
+    benchmarks: list[object] = []
+    for part in parts:
+        if not part.is_file():
+            continue
+        document = json.loads(part.read_text(encoding="utf-8"))
+        part.unlink()
+        if merged is None:
+            merged = document
+        benchmarks.extend(document.get("benchmarks", []))
+    if merged is None:
+        return
+    merged["benchmarks"] = benchmarks
+    write_atomic(json_path, json.dumps(merged, indent=1).encode("utf-8"))
 
 
 def run_bench(options: BenchOptions, on_file: Callable[[Path], None] | None = None) -> BenchOutcome:

@@ -89,6 +89,42 @@ def test_repeats_write_readable_files(tmp_path: Path) -> None:
     assert len(series.repeats) == 2
 
 
+def test_each_file_runs_in_its_own_process(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, TINY_SUITE)
+    # This file changes the interpreter for whoever runs after it in one process.
+    (suite / "test_patcher.py").write_text(
+        "import builtins\nbuiltins.PATCHED = True\n\n\n"
+        "def test_patch(benchmark):\n    benchmark(sum, range(10))\n",
+        encoding="utf-8",
+    )
+    (suite / "test_victim.py").write_text(
+        "import builtins\n\n\n"
+        "def test_victim(benchmark):\n"
+        "    assert not hasattr(builtins, 'PATCHED')\n"
+        "    benchmark(sum, range(10))\n",
+        encoding="utf-8",
+    )
+    options = BenchOptions(suite=suite, out=tmp_path / "bench", pytest_args=SHORT)
+
+    outcome = run_bench(options)
+
+    assert outcome.exit_code == 0
+    (path,) = outcome.json_paths
+    document = json.loads(path.read_text(encoding="utf-8"))
+    names = sorted(entry["name"] for entry in document["benchmarks"])
+    assert names == ["test_patch", "test_sum", "test_victim"]
+    assert sorted(item.name for item in path.parent.iterdir()) == [path.name]
+
+
+def test_selection_that_leaves_no_test_exits_two(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, TINY_SUITE)
+    options = BenchOptions(suite=suite, out=tmp_path / "bench", pytest_args=("-k", "nothing"))
+
+    outcome = run_bench(options)
+
+    assert outcome.exit_code == 2
+
+
 def test_failing_benchmark_exits_one(tmp_path: Path) -> None:
     suite = _suite(tmp_path, FAILING_SUITE)
     options = BenchOptions(suite=suite, out=tmp_path / "bench", pytest_args=SHORT)
