@@ -3,6 +3,8 @@
 Each round records 1,000 completed requests through `WorkerRecorder.record` with the
 endpoint name built as the plugin builds it, and drains the recorder once, as a
 worker report does. Divided by 1,000, this is what the plugin adds to each request.
+The module must not import Locust: its gevent monkey-patching would change how the
+other benchmarks in the same pytest process behave.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import random
 
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from perfgate.swarm.plugin import endpoint_name
-from perfgate.swarm.recorder import WorkerRecorder
+from perfgate.swarm.recorder import WorkerRecorder, endpoint_name
 
 REQUESTS_PER_ROUND = 1_000
 

@@ -17,15 +17,10 @@ import msgspec
 
 from perfgate.swarm.collector import ReportCollector
 from perfgate.swarm.open_model import OpenExecutor, flow_start_delay_s
-from perfgate.swarm.recorder import WorkerRecorder
+from perfgate.swarm.recorder import WorkerRecorder, endpoint_name
 from perfgate.swarm.wire import OPEN_START_MESSAGE, OPEN_STOP_MESSAGE, REPORT_KEY, OpenPlan
 
 logger = logging.getLogger(__name__)
-
-
-def endpoint_name(request_type: str, name: str) -> str:
-    """Name an endpoint as perfgate's results do: method, a space, then the route."""
-    return f"{request_type} {name}"
 
 
 class WorkerPlugin:

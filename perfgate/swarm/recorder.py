@@ -22,6 +22,11 @@ MAX_DISTINCT_ERRORS = 20
 OTHER_ERRORS = "(other errors)"
 
 
+def endpoint_name(request_type: str, name: str) -> str:
+    """Name an endpoint as perfgate's results do: method, a space, then the route."""
+    return f"{request_type} {name}"
+
+
 @dataclasses.dataclass
 class _EndpointBucket:
     histogram: HdrHistogram = dataclasses.field(default_factory=new_histogram)
