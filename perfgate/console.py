@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
+from perfgate.results.build import counts_in_total
 from perfgate.results.schema import EndpointResult, RunRecord
 
 VERDICT_STYLES = {"pass": "bold green", "fail": "bold red", "invalid": "bold yellow"}
@@ -30,17 +32,25 @@ def summary_table(record: RunRecord) -> Table:
         "KiB/s",
     ):
         table.add_column(column, justify="right")
-    for endpoint in record.endpoints:
+    http = [endpoint for endpoint in record.endpoints if counts_in_total(endpoint.name)]
+    others = [endpoint for endpoint in record.endpoints if not counts_in_total(endpoint.name)]
+    for endpoint in http:
         table.add_row(*_cells(endpoint))
     table.add_section()
     table.add_row(*_cells(record.total), style="bold")
+    if others:
+        # Flows and custom measurements are not HTTP requests of their own, so they
+        # come after the total, which does not include them.
+        table.add_section()
+        for endpoint in others:
+            table.add_row(*_cells(endpoint), style="dim")
     return table
 
 
 def _cells(result: EndpointResult) -> list[str]:
     latency = result.latency_ms
     return [
-        result.name,
+        escape(result.name),
         f"{result.requests:,}",
         f"{result.failures:,}",
         f"{result.rps:,.1f}",
@@ -64,7 +74,7 @@ def thresholds_table(record: RunRecord) -> Table | None:
     for threshold in record.thresholds:
         value = "no data" if threshold.value is None else f"{threshold.value:g}"
         result = "[green]passed[/]" if threshold.passed else "[red]failed[/]"
-        table.add_row(threshold.expr, value, result)
+        table.add_row(escape(threshold.expr), value, result)
     return table
 
 
@@ -73,7 +83,7 @@ def verdict_line(record: RunRecord) -> str:
     style = VERDICT_STYLES.get(record.verdict, "bold")
     line = f"verdict: [{style}]{record.verdict}[/]"
     if record.aborted_by is not None and not record.invalid_reasons:
-        line += f" (ended early: threshold {record.aborted_by!r} failed)"
+        line += escape(f" (ended early: threshold {record.aborted_by!r} failed)")
     if record.invalid_reasons:
-        line += "\n" + "\n".join(f"  - {reason}" for reason in record.invalid_reasons)
+        line += "\n" + "\n".join(f"  - {escape(reason)}" for reason in record.invalid_reasons)
     return line

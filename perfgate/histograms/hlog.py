@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from hdrh.codec import HdrCookieException, HdrHistogramSettingsException, HdrLengthException
 from hdrh.histogram import HdrHistogram
 
 from perfgate.errors import ResultsError
@@ -89,7 +90,14 @@ def _parse_line(path: Path, number: int, line: str) -> IntervalHistogram:
         start_s, length_s, _max_ms, payload = fields
         histogram = decode(payload)
         return IntervalHistogram(tag, float(start_s), float(length_s), histogram)
-    except (ValueError, TypeError, zlib.error) as exc:
+    except (
+        ValueError,
+        TypeError,
+        zlib.error,
+        HdrCookieException,
+        HdrLengthException,
+        HdrHistogramSettingsException,
+    ) as exc:
         msg = (
             f"{str(path)!r} line {number} is not a valid interval histogram ({exc}); "
             "the file is truncated or corrupt"

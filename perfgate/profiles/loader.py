@@ -34,7 +34,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, NoReturn
 
-from perfgate.errors import ProfileError
+from perfgate.errors import ConfigError, ProfileError
 from perfgate.profiles.durations import parse_duration_s
 from perfgate.profiles.model import (
     DEFAULT_DROP_AFTER_S,
@@ -44,6 +44,7 @@ from perfgate.profiles.model import (
     Profile,
     Stage,
 )
+from perfgate.thresholds import parse_threshold
 
 PROFILE_KEYS = frozenset(
     {
@@ -140,6 +141,20 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
     if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
         _raise_type(path, "max_in_flight", max_in_flight, "a whole number >= 1")
 
+    for expression in thresholds:
+        try:
+            parse_threshold(expression)
+        except ConfigError as exc:
+            msg = f"profile {str(path)!r}: thresholds: {exc}"
+            raise ProfileError(msg) from None
+    warmup_s = _duration(document.get("warmup", 0), path, "warmup")
+    measured_s = sum(stage.duration_s for stage in stages if stage.measure)
+    if warmup_s >= measured_s:
+        msg = (
+            f"profile {str(path)!r}: warmup {warmup_s:g} s is not shorter than the measured "
+            f"stages ({measured_s:g} s), so no window would remain; shorten warmup"
+        )
+        raise ProfileError(msg)
     abort_on_fail = document.get("abort_on_fail", False)
     if not isinstance(abort_on_fail, bool):
         _raise_type(path, "abort_on_fail", abort_on_fail, "true or false")
@@ -150,7 +165,7 @@ def parse_profile(document: dict[str, Any], path: Path) -> Profile:
         description=_string(document, "description", path, default=""),
         locustfile=_resolve_locustfile(locustfile, path),
         stages=stages,
-        warmup_s=_duration(document.get("warmup", 0), path, "warmup"),
+        warmup_s=warmup_s,
         thresholds=tuple(thresholds),
         max_generator_cpu_percent=float(max_cpu),
         model=model,

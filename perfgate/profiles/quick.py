@@ -39,12 +39,15 @@ def quick_profile(
     if (rate is None) == (users is None):
         msg = "pass exactly one of --rate (open model) and --users (closed model) for a quick run"
         raise ConfigError(msg)
-    if duration_s <= 0:
+    if not math.isfinite(duration_s) or duration_s <= 0:
         msg = f"invalid --duration {duration_s!r}: the measurement needs a duration > 0"
+        raise ConfigError(msg)
+    if spawn_rate is not None and (not math.isfinite(spawn_rate) or spawn_rate <= 0):
+        msg = f"invalid --spawn-rate {spawn_rate!r}: pass users per second > 0"
         raise ConfigError(msg)
 
     if rate is not None:
-        if rate <= 0:
+        if not math.isfinite(rate) or rate <= 0:
             msg = f"invalid --rate {rate!r}: pass arrivals per second > 0"
             raise ConfigError(msg)
         stages = (
@@ -52,6 +55,7 @@ def quick_profile(
             Stage("steady", duration_s, 0, 0.0, measure=True, rate=rate),
         )
         model = LoadModel.OPEN
+        name = f"quick-open-{rate:g}rps-{duration_s:g}s"
     else:
         assert users is not None
         if users < 1:
@@ -64,9 +68,12 @@ def quick_profile(
             Stage("steady", duration_s, users, per_second, measure=True),
         )
         model = LoadModel.CLOSED
+        name = f"quick-closed-{users}users-{duration_s:g}s"
 
+    # The name carries the load, so that the gate and the history never compare
+    # quick runs of different loads as if they were repeats of one profile.
     return Profile(
-        name=f"quick-{model.value}",
+        name=name,
         path=Path("<command line>"),
         description="built from command-line options",
         locustfile=locustfile,

@@ -42,6 +42,7 @@ TOTAL = "total"
 WINDOW_SLACK_S = 0.05
 MAX_LATE_ARRIVAL_RATIO = 0.01
 UNCORRECTED_TAG_SUFFIX = "#uncorrected"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +108,17 @@ def is_flow(endpoint: str) -> bool:
     return endpoint.startswith(FLOW_PREFIX)
 
 
+def counts_in_total(endpoint: str) -> bool:
+    """Return whether an endpoint is an HTTP request that the total sums.
+
+    Flows (`FLOW <task>`) and measurements that a locustfile records under another
+    request type (such as `QUEUE end-to-end`) are listed on their own, because adding
+    them would count one HTTP request twice or mix other latencies into the total.
+    """
+    method = endpoint.split(" ", 1)[0]
+    return method in HTTP_METHODS
+
+
 def window_seconds(timeline: Timeline) -> tuple[int, int]:
     """Return the window as [first, end) whole epoch seconds; empty when never steady."""
     if timeline.window_start_s is None:
@@ -128,7 +140,7 @@ def build_record(inputs: RunInputs, timeline: Timeline, result: SwarmResult) -> 
     for sample in result.snapshot.samples:
         if first <= sample.second < end:
             per_endpoint[sample.endpoint].add(sample)
-            if not is_flow(sample.endpoint):
+            if counts_in_total(sample.endpoint):
                 total.add(sample)
 
     endpoints = [

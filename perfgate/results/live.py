@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from perfgate.results.build import EndpointAccumulator, is_flow, threshold_tables
+from perfgate.results.build import EndpointAccumulator, counts_in_total, threshold_tables
 from perfgate.swarm.collector import SecondSample
 from perfgate.thresholds import Threshold, judge
 
@@ -48,7 +48,7 @@ class LiveJudge:
         if settled_end > self._settled_until:
             for sample in self._samples_between(self._settled_until, settled_end):
                 self._per_endpoint[sample.endpoint].add(sample)
-                if not is_flow(sample.endpoint):
+                if counts_in_total(sample.endpoint):
                     self._total.add(sample)
             self._settled_until = settled_end
 

@@ -227,7 +227,7 @@ class Swarm:
         schedule.ticks.append(tick)
         reason = on_tick(tick, self._window_start_s)
         if reason is not None and self._aborted_by is None:
-            logger.warning("threshold %r failed; ending the run early", reason)
+            logger.warning("ending the run early: %s", reason)
             self._aborted_by = reason
         return self._aborted_by is not None
 
@@ -404,7 +404,7 @@ class Swarm:
         import gevent
 
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self._unfinished_workers():
+        while time.monotonic() < deadline and self._awaited_workers():
             gevent.sleep(POLL_S)
         lost = tuple(sorted(self._unfinished_workers()))
         if lost:
@@ -416,6 +416,15 @@ class Swarm:
             lost_workers=lost,
             locust_requests=int(self._environment.stats.total.num_requests),
         )
+
+    def _awaited_workers(self) -> list[str]:
+        """Unfinished workers that may still report: connected and not marked missing."""
+        clients = self._runner.clients
+        return [
+            worker
+            for worker in self._unfinished_workers()
+            if worker in clients and clients[worker].state != "missing"
+        ]
 
     def _unfinished_workers(self) -> list[str]:
         accounts = self._collector.workers

@@ -19,6 +19,7 @@ import dataclasses
 import logging
 import os
 import signal
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -112,6 +113,10 @@ def execute_run(options: RunOptions, on_tick: Callable[[Tick], None]) -> RunOutc
         parse_threshold(expression)
     expected = _expected_workers(options)
     locustfile = _choose_locustfile(options, profile)
+    if options.host is None:
+        _validate_target_options(options)
+    else:
+        _validate_url(options.host)
 
     # Locust's gevent monkey-patching must come before the first child process: once
     # gevent handles SIGCHLD it reaps every child, and an unpatched Popen would then
@@ -221,6 +226,39 @@ def _tick_handler(
         return judge.check(window_start_s, tick.at_s)
 
     return handle
+
+
+def _validate_url(url: str) -> None:
+    """Reject a --host that is not an http(s) URL with a host name."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        msg = f"invalid --host {url!r}; pass a URL such as http://127.0.0.1:8080"
+        raise ConfigError(msg)
+
+
+def _validate_target_options(options: RunOptions) -> None:
+    """Check the target's variant names before anything starts, as perfgate serve would.
+
+    Raises:
+        TargetConfigError: names the invalid value and the allowed ones.
+    """
+    from targets.config import TargetConfig
+    from targets.serve import validate_config
+    from targets.services import ServicesConfig
+
+    config = TargetConfig(
+        target=options.target,
+        server=options.server,
+        procs=options.procs,
+        codec=options.codec,
+        loop=options.loop,
+        shards=options.shards,
+        sqlite_mode=options.sqlite_mode,
+        services=ServicesConfig(
+            db=options.db, router=options.router, placement=options.placement, queue=options.queue
+        ),
+    )
+    validate_config(config)
 
 
 def _verify(url: str) -> None:
