@@ -1,6 +1,6 @@
-"""A canned-response HTTP/1.1 server: the fastest answer a Python asyncio server can give.
+"""A canned-response HTTP/1.1 server: the fastest response a Python asyncio server can send.
 
-It answers every request with the same small JSON body, without parsing beyond
+It responds to every request with the same small JSON body, without parsing beyond
 finding the end of each request's head, so it measures the load generator, not the
 server. Requests must have no body (GET); pipelined requests are answered in one
 write. It counts the requests it answered, so tests can compare that count with what
@@ -26,7 +26,7 @@ MAX_HEAD_BYTES = 64 * 1024
 
 
 class CannedProtocol(asyncio.Protocol):
-    """Answer each request head with the canned response."""
+    """Respond to each request head with the canned response."""
 
     def __init__(self, counter: list[int]) -> None:
         self._counter = counter
@@ -40,7 +40,7 @@ class CannedProtocol(asyncio.Protocol):
         self._transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        """Answer every complete request head in the buffer."""
+        """Respond to every complete request head in the buffer."""
         self._buffer += data
         complete = self._buffer.count(HEAD_END)
         if complete:
@@ -106,7 +106,7 @@ def main() -> None:
     import uvloop
 
     answered = uvloop.run(run())
-    logger.info("canned server answered %d requests", answered)
+    logger.info("canned server responded to %d requests", answered)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from perfgate.swarm.master import Tick
-from perfgate.swarm.processes import start_child, wait_until_healthy
+from perfgate.swarm.processes import start_child, wait_for_ready_file, wait_until_healthy
 from perfgate.swarm.run import RunOptions, execute_run
 
 logger = logging.getLogger(__name__)
@@ -76,26 +76,11 @@ def _canned_server(folder: Path) -> Iterator[str]:
     command = [sys.executable, "-m", "perfgate.calibrate.canned_server", "--ready-file", str(ready)]
     child = start_child("canned server", command, folder / "canned.log")
     try:
-        wait_until_healthy_file(ready, child.exited)
-        url = f"http://{ready.read_text(encoding='ascii')}"
+        url = f"http://{wait_for_ready_file(child, ready)}"
         wait_until_healthy(url + "/", child)
         yield url
     finally:
         child.stop()
-
-
-def wait_until_healthy_file(ready: Path, exited: Callable[[], int | None]) -> None:
-    """Wait until the ready file exists; raise if the process exits first."""
-    import time
-
-    from perfgate.errors import TargetUnreachableError
-
-    deadline = time.monotonic() + 30
-    while not ready.is_file():
-        if exited() is not None or time.monotonic() > deadline:
-            msg = "the canned-response server did not start; see canned.log in the output folder"
-            raise TargetUnreachableError(msg)
-        time.sleep(0.05)
 
 
 def calibrate(

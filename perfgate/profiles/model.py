@@ -13,7 +13,7 @@ DEFAULT_ABORT_DELAY_S = 5.0
 
 
 class LoadModel(enum.Enum):
-    """How load is offered.
+    """Load model: the way load is offered.
 
     CLOSED: a fixed number of users, each sending its next request after the previous
     one ends, so a slow target receives fewer requests. OPEN: requests (flows) start
@@ -94,5 +94,5 @@ class Profile:
 
     @property
     def max_users(self) -> int:
-        """The largest user count any stage asks for."""
+        """The largest user count of any stage."""
         return max(stage.users for stage in self.stages)

@@ -30,7 +30,7 @@ def quick_profile(
 
     With `rate`, an open model: the lead-in runs at the same rate for 2 s. With
     `users`, a closed model: the lead-in spawns the users (at `spawn_rate`, by default
-    all within a second) and holds them for 2 s more.
+    all within a second) and keeps them running for 2 s more.
 
     Raises:
         ConfigError: both or neither of `rate` and `users` are set, or a value is out

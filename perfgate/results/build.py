@@ -47,7 +47,7 @@ HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTI
 
 @dataclasses.dataclass(frozen=True)
 class RunInputs:
-    """What the run knew besides the snapshot."""
+    """Run facts that the snapshot does not contain: id, profile, target, environment."""
 
     run_id: str
     profile: Profile
@@ -314,7 +314,7 @@ def interval_histograms(result: SwarmResult) -> list[IntervalHistogram]:
     """Return one interval histogram per endpoint and second, in time order.
 
     Open-model runs add each endpoint's uncorrected latencies under the tag
-    `<endpoint>#uncorrected`; the plain tag holds the corrected ones.
+    `<endpoint>#uncorrected`; the plain tag contains the corrected ones.
     """
     intervals = []
     for sample in result.snapshot.samples:

@@ -1,7 +1,7 @@
 """Judge thresholds while a run is going, to abort it once one has failed.
 
 As k6 does with `abortOnFail`, thresholds are evaluated once a second on the part of
-the measurement window seen so far, starting `abort_delay_s` into the window; the
+the measurement window seen so far, starting `abort_delay_s` into the window. The
 first failing threshold stops the run. A second counts once every worker should have
 reported it: `SETTLE_S` seconds after it ended.
 """

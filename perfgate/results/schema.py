@@ -130,7 +130,7 @@ class ThresholdInfo(msgspec.Struct):
 class RunRecord(msgspec.Struct):
     """Everything `perfgate run` stores in run.json.
 
-    `aborted_by` says what ended the run early, if anything did: the expression of a
+    `aborted_by` names what ended the run early, if anything did: the expression of a
     failed threshold, or the reason the run became invalid (a process that exited).
     """
 

@@ -52,7 +52,7 @@ def timeseries_rows(timeline: Timeline, result: SwarmResult) -> list[dict[str, o
     for second in range(first, last + 1):
         samples = by_second.get(second, {})
         tick = ticks.get(second)
-        phase = "ramp" if second < first_window else "window" if second < end_window else "stop"
+        phase = _phase(second, first_window, end_window)
         merged = new_histogram()
         total_requests = total_failures = 0
         for endpoint in endpoints:
@@ -111,3 +111,11 @@ def render_csv(rows: list[dict[str, object]]) -> bytes:
 
 def _blank_if_none(value: float | None) -> float | str:
     return "" if value is None else value
+
+
+def _phase(second: int, first_window: int, end_window: int) -> str:
+    if second < first_window:
+        return "ramp"
+    if second < end_window:
+        return "window"
+    return "stop"

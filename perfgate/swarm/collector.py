@@ -34,7 +34,7 @@ class WorkerAccount:
         worker_id: Locust's client id of the worker.
         last_sequence: sequence number of the newest report accepted.
         finished: whether the worker's final report has arrived.
-        recorded_total: requests the worker says it recorded, as of its newest report.
+        recorded_total: requests the worker reports it recorded, as of its newest report.
         received_total: requests the master has received from it in reports.
         out_of_order: reports that arrived with a sequence number not one above the last.
         arrivals: open model: arrivals due on the worker, as of its newest report.
@@ -62,7 +62,7 @@ class WorkerAccount:
 class SecondSample:
     """One endpoint's merged results for one second of the run, over all workers.
 
-    `uncorrected` holds the latencies from the actual send in open-model runs
+    `uncorrected` contains the latencies from the actual send in open-model runs
     (`histogram` then counts from the intended start); it is None in closed runs.
     """
 

@@ -3,7 +3,7 @@
 On a worker, every `request` event is recorded, and every Locust worker report
 (`report_to_master`) carries the deltas under the `perfgate` key. When a worker has
 finished its test (its users stopped, or its open-model plan ended) it sends one more
-report marked final, before it tells the master that it has stopped, so the master
+report marked final, before it sends the master `client_stopped`, so the master
 knows when it holds everything that worker recorded. On the master, `worker_report`
 feeds the collector.
 """
@@ -109,7 +109,7 @@ class WorkerPlugin:
         try:
             self._executor.start()
         except Exception:
-            # Report at once, so the master sees a finished worker with no samples
+            # Report at once, so the master counts a finished worker with no samples
             # instead of waiting for one that will never report.
             logger.exception("the open-model executor failed to start")
             self._executor = None

@@ -112,7 +112,7 @@ def running_target(
     )
     child = start_child("target", command, run_dir / "target.log")
     try:
-        address = _wait_for_ready_file(child, ready_file)
+        address = wait_for_ready_file(child, ready_file)
         url = f"http://{address}"
         wait_until_healthy(url + "/healthz", child)
         yield url, child
@@ -121,12 +121,17 @@ def running_target(
         ready_file.unlink(missing_ok=True)
 
 
-def _wait_for_ready_file(child: ChildProcess, ready_file: Path) -> str:
+def wait_for_ready_file(child: ChildProcess, ready_file: Path) -> str:
+    """Wait until `child` writes `host:port` to `ready_file` and return that address.
+
+    Raises:
+        TargetUnreachableError: the child exited first, or the wait timed out.
+    """
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if child.exited() is not None:
             msg = (
-                f"the target exited with code {child.exited()} before it was ready:\n"
+                f"the {child.name} exited with code {child.exited()} before it was ready:\n"
                 f"{child.log_tail()}"
             )
             raise TargetUnreachableError(msg)
@@ -135,7 +140,7 @@ def _wait_for_ready_file(child: ChildProcess, ready_file: Path) -> str:
             if address:
                 return address
         time.sleep(POLL_S)
-    msg = f"the target was not ready within {READY_TIMEOUT_S:.0f} s; see {child.log_path}"
+    msg = f"the {child.name} was not ready within {READY_TIMEOUT_S:.0f} s; see {child.log_path}"
     raise TargetUnreachableError(msg)
 
 

@@ -129,7 +129,7 @@ def test_seeded_latencies_match_server_record(tmp_path: Path, start_server: Star
     measured = _whole_run(run_dir, "GET /x")
     truth = _server_histogram(record)
 
-    # The server also answered perfgate's reachability probe.
+    # The server also responded to perfgate's reachability probe.
     assert measured.get_total_count() == record["requests"] - 1
     for percentile in (50.0, 99.0, 99.9):
         # Overhead adds to each request, not to a percentile, so bound it by the
