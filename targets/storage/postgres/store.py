@@ -32,6 +32,8 @@ from targets.storage.sqlite.layout import FORTUNE_SHARD
 
 logger = logging.getLogger(__name__)
 
+BREAKER_MIN_COOLDOWN_S = 1.0
+
 T = TypeVar("T")
 Operation = Callable[[asyncpg.pool.PoolConnectionProxy], Awaitable[T]]
 
@@ -86,7 +88,11 @@ class PostgresStore:
         self._pools = list(pools)
         self._keyspace = keyspace
         self._timeout_s = timeout_s
-        self._breakers = [ShardBreaker(cooldown_s=timeout_s) for _ in pools]
+        # A cooldown as short as the timeout could end before the next request arrives
+        # when the failing request took longer than one timeout, so it is at least the
+        # 1 s that the 503's Retry-After tells clients to wait.
+        cooldown_s = max(timeout_s, BREAKER_MIN_COOLDOWN_S)
+        self._breakers = [ShardBreaker(cooldown_s=cooldown_s) for _ in pools]
         self._open = True
 
     @classmethod
